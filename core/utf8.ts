@@ -1,0 +1,112 @@
+// UTF-8 of our own: Espruino has no TextEncoder/TextDecoder, and its string functions treat
+// characters >= 0x80 as single bytes. Strict both ways (RFC 3629): a lone surrogate cannot be
+// encoded, and ill-formed bytes (overlong forms, encoded surrogates, > U+10FFFF, truncation)
+// are refused rather than replaced, because MQTT 3.1.1 (1.5.3) requires closing on them.
+import { liteError } from "./errors";
+
+function loneSurrogate(index: number) {
+  return liteError("UTF8_INVALID", "string has a lone surrogate at index " + index);
+}
+
+/** Bytes needed to encode `text` as UTF-8. Throws UTF8_INVALID on a lone surrogate. */
+export function utf8Length(text: string): number {
+  let length = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) length += 1;
+    else if (unit < 0x800) length += 2;
+    else if (unit >= 0xd800 && unit <= 0xdfff) {
+      const next = text.charCodeAt(i + 1);
+      if (unit > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) throw loneSurrogate(i);
+      length += 4;
+      i++;
+    } else length += 3;
+  }
+  return length;
+}
+
+/** Writes `text` as UTF-8 into `out` at `offset`; returns the offset after it. The caller has
+ * sized `out` with utf8Length, which also rejected lone surrogates. */
+export function utf8Write(text: string, out: Uint8Array, offset: number): number {
+  for (let i = 0; i < text.length; i++) {
+    let code = text.charCodeAt(i);
+    if (code < 0x80) {
+      out[offset++] = code;
+      continue;
+    }
+    if (code < 0x800) {
+      out[offset++] = 0xc0 | (code >> 6);
+    } else {
+      if (code >= 0xd800 && code <= 0xdbff) {
+        code = 0x10000 + ((code - 0xd800) << 10) + (text.charCodeAt(++i) - 0xdc00);
+        out[offset++] = 0xf0 | (code >> 18);
+        out[offset++] = 0x80 | ((code >> 12) & 0x3f);
+      } else {
+        out[offset++] = 0xe0 | (code >> 12);
+      }
+      out[offset++] = 0x80 | ((code >> 6) & 0x3f);
+    }
+    out[offset++] = 0x80 | (code & 0x3f);
+  }
+  return offset;
+}
+
+export function utf8Encode(text: string): Uint8Array {
+  const out = new Uint8Array(utf8Length(text));
+  utf8Write(text, out, 0);
+  return out;
+}
+
+// String.fromCharCode.apply takes at most 256 arguments on Espruino, so text is built in chunks.
+const CHUNK_UNITS = 256;
+
+function illFormed(offset: number) {
+  return liteError("UTF8_INVALID", "ill-formed UTF-8 at byte " + offset);
+}
+
+/**
+ * Decodes bytes[start, end) as UTF-8. Throws UTF8_INVALID on ill-formed input, and on U+0000
+ * when `forbidNul` is set (MQTT strings may not contain it).
+ */
+export function utf8Decode(bytes: Uint8Array, start: number, end: number, forbidNul?: boolean): string {
+  let ascii = end - start <= CHUNK_UNITS;
+  for (let i = start; ascii && i < end; i++) if (bytes[i] >= 0x80 || bytes[i] === 0) ascii = false;
+  if (ascii) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+
+  let text = "";
+  let units: number[] = [];
+  let i = start;
+  while (i < end) {
+    const at = i;
+    const lead = bytes[i++];
+    let code: number;
+    if (lead < 0x80) {
+      if (lead === 0 && forbidNul) throw liteError("UTF8_INVALID", "U+0000 at byte " + at);
+      code = lead;
+    } else {
+      let count: number;
+      let min: number;
+      if (lead >= 0xc2 && lead <= 0xdf) { count = 1; code = lead & 0x1f; min = 0x80; }
+      else if (lead >= 0xe0 && lead <= 0xef) { count = 2; code = lead & 0x0f; min = 0x800; }
+      else if (lead >= 0xf0 && lead <= 0xf4) { count = 3; code = lead & 0x07; min = 0x10000; }
+      else throw illFormed(at);
+      if (i + count > end) throw illFormed(at);
+      for (let k = 0; k < count; k++) {
+        const next = bytes[i++];
+        if ((next & 0xc0) !== 0x80) throw illFormed(at);
+        code = (code << 6) | (next & 0x3f);
+      }
+      // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8.
+      if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) throw illFormed(at);
+    }
+    if (code >= 0x10000) {
+      code -= 0x10000;
+      units.push(0xd800 + (code >> 10), 0xdc00 + (code & 0x3ff));
+    } else units.push(code);
+    if (units.length >= CHUNK_UNITS - 1) {
+      text += String.fromCharCode.apply(null, units);
+      units = [];
+    }
+  }
+  return text + String.fromCharCode.apply(null, units);
+}
