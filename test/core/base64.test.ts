@@ -1,0 +1,84 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { base64Decode, base64Encode } from "../../core/base64";
+import { randomBytes, randomInt, seededRandom } from "../helpers/random";
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return (error as { code?: string }).code;
+  }
+  return undefined;
+}
+
+test("RFC 4648 section 10 vectors", () => {
+  const vectors: [string, string][] = [
+    ["", ""],
+    ["f", "Zg=="],
+    ["fo", "Zm8="],
+    ["foo", "Zm9v"],
+    ["foob", "Zm9vYg=="],
+    ["fooba", "Zm9vYmE="],
+    ["foobar", "Zm9vYmFy"],
+  ];
+  for (const [plain, encoded] of vectors) {
+    assert.is(base64Encode(new Uint8Array(Buffer.from(plain, "latin1"))), encoded);
+    assert.is(Buffer.from(base64Decode(encoded)).toString("latin1"), plain);
+  }
+});
+
+test("random bytes encode as Buffer does and round-trip (5,000 seeded cases)", () => {
+  const random = seededRandom(0xba5e);
+  for (let i = 0; i < 5000; i++) {
+    const bytes = randomBytes(random, randomInt(random, 0, 100));
+    const encoded = base64Encode(bytes);
+    assert.is(encoded, Buffer.from(bytes).toString("base64"), "case " + i);
+    assert.equal(Array.from(base64Decode(encoded)), Array.from(bytes), "case " + i);
+  }
+});
+
+test("every byte value and all 64 characters survive", () => {
+  const bytes = new Uint8Array(256).map((_, i) => i);
+  const encoded = base64Encode(bytes);
+  assert.is(encoded, Buffer.from(bytes).toString("base64"));
+  assert.equal(Array.from(base64Decode(encoded)), Array.from(bytes));
+});
+
+test("strict decode refuses bad input with BASE64_INVALID", () => {
+  const bad = [
+    "Zg", // unpadded
+    "Zg=", // bad length
+    "Zm9vY", // bad length
+    "Zm9v Yg==", // whitespace
+    "Zm9v\nYmFy", // newline (length 9)
+    "Zm9\nYmFy", // newline (length 8)
+    "Zm9-", // URL-safe alphabet is not this alphabet
+    "Zm9_",
+    "Zm9é",
+    "====",
+    "Z===",
+    "=Zg=",
+    "Zg=a",
+    "Z=g=",
+    "Zm=v",
+    "Zh==", // non-zero bits under "==" (Zg== is canonical)
+    "Zm9=", // non-zero bits under "=" (Zm8= is canonical)
+    "Zg==Zg==", // padding in the middle
+  ];
+  for (const text of bad) assert.is(codeOf(() => base64Decode(text)), "BASE64_INVALID", JSON.stringify(text));
+  assert.is(codeOf(() => base64Decode(42 as unknown as string)), "BASE64_INVALID");
+});
+
+test("errors name positions, never the text (it is usually a key)", () => {
+  const secret = "c2VjcmV0LWtleS1tYXRlcmlhbA==".replace("W", "!");
+  try {
+    base64Decode(secret);
+    assert.unreachable();
+  } catch (error) {
+    const message = (error as Error).message;
+    assert.ok(message.indexOf("!") < 0 && message.indexOf("c2Vj") < 0, message);
+  }
+});
+
+test.run();
