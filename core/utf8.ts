@@ -3,6 +3,7 @@
 // encoded, and ill-formed bytes (overlong forms, encoded surrogates, > U+10FFFF, truncation)
 // are refused rather than replaced, because MQTT 3.1.1 (1.5.3) requires closing on them.
 import { liteError } from "./errors";
+import { native } from "./native";
 
 function loneSurrogate(index: number) {
   return liteError("UTF8_INVALID", "string has a lone surrogate at index " + index);
@@ -10,6 +11,10 @@ function loneSurrogate(index: number) {
 
 /** Bytes needed to encode `text` as UTF-8. Throws UTF8_INVALID on a lone surrogate. */
 export function utf8Length(text: string): number {
+  if (native.utf8Length) {
+    const nativeLength = native.utf8Length(text);
+    if (nativeLength >= 0) return nativeLength;
+  }
   let length = 0;
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);
@@ -28,6 +33,7 @@ export function utf8Length(text: string): number {
 /** Writes `text` as UTF-8 into `out` at `offset`; returns the offset after it. The caller has
  * sized `out` with utf8Length, which also rejected lone surrogates. */
 export function utf8Write(text: string, out: Uint8Array, offset: number): number {
+  if (native.utf8Write) return offset + native.utf8Write(text, out, offset);
   for (let i = 0; i < text.length; i++) {
     let code = text.charCodeAt(i);
     if (code < 0x80) {
@@ -69,9 +75,12 @@ function illFormed(offset: number) {
  * when `forbidNul` is set (MQTT strings may not contain it).
  */
 export function utf8Decode(bytes: Uint8Array, start: number, end: number, forbidNul?: boolean): string {
-  let ascii = end - start <= CHUNK_UNITS;
+  let ascii = true;
   for (let i = start; ascii && i < end; i++) if (bytes[i] >= 0x80 || bytes[i] === 0) ascii = false;
-  if (ascii) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  if (ascii) {
+    if (native.latin1) return native.latin1(bytes, start, end);
+    if (end - start <= CHUNK_UNITS) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  }
 
   let text = "";
   let units: number[] = [];

@@ -1,18 +1,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { utf8Decode, utf8Encode, utf8Length } from "../../core/utf8";
+import { errorCode as codeOf } from "../helpers/errors";
+import { inEachPathMode } from "../helpers/native";
 import { randomBytes, randomInt, randomText, seededRandom } from "../helpers/random";
 
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
 
 test("encodes every kind of character exactly as Node does", () => {
   const samples = ["", "a", "ü", "€", "中文", "😀", "a😀b€c", "\u007f\u0080\u07ff\u0800\uffff", "\u{10000}\u{10ffff}"];
@@ -24,7 +17,7 @@ test("encodes every kind of character exactly as Node does", () => {
   }
 });
 
-test("random strings round-trip and match Node's encoder (5,000 seeded cases)", () => {
+test("random strings round-trip and match Node's encoder (5,000 seeded cases)", () => inEachPathMode(() => {
   const random = seededRandom(0xc0dec);
   for (let i = 0; i < 5000; i++) {
     const text = randomText(random, i % 10 === 0 ? 600 : 40);
@@ -32,19 +25,19 @@ test("random strings round-trip and match Node's encoder (5,000 seeded cases)", 
     assert.ok(Buffer.from(text, "utf8").equals(ours), "encode mismatch for case " + i);
     assert.is(utf8Decode(ours, 0, ours.length), text, "decode mismatch for case " + i);
   }
-});
+}));
 
 test("decodes a window of a larger buffer", () => {
   const bytes = utf8Encode("xx中文yy");
   assert.is(utf8Decode(bytes, 2, 8), "中文");
 });
 
-test("refuses lone surrogates when encoding", () => {
+test("refuses lone surrogates when encoding", () => inEachPathMode(() => {
   for (const text of ["\ud800", "a\udc00", "\ud83d", "\ud83dx", "x\ude00\ud83d"]) {
     assert.is(codeOf(() => utf8Encode(text)), "UTF8_INVALID", JSON.stringify(text));
     assert.is(codeOf(() => utf8Length(text)), "UTF8_INVALID");
   }
-});
+}));
 
 test("refuses ill-formed bytes exactly where a fatal TextDecoder does (20,000 random buffers)", () => {
   const random = seededRandom(7);
@@ -84,14 +77,14 @@ test("named ill-formed sequences", () => {
   }
 });
 
-test("U+0000 is refused only when asked (MQTT strings)", () => {
+test("U+0000 is refused only when asked (MQTT strings)", () => inEachPathMode(() => {
   const bytes = new Uint8Array([0x61, 0x00, 0x62]);
   assert.is(utf8Decode(bytes, 0, 3), "a\u0000b");
   assert.is(codeOf(() => utf8Decode(bytes, 0, 3, true)), "UTF8_INVALID");
   const long = new Uint8Array(400).fill(0x61);
   long[399] = 0;
   assert.is(codeOf(() => utf8Decode(long, 0, 400, true)), "UTF8_INVALID");
-});
+}));
 
 test("long text crosses the 256-unit chunk boundary intact, surrogate pairs included", () => {
   const text = "a".repeat(254) + "😀" + "€".repeat(300) + "😀".repeat(200);

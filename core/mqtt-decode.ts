@@ -1,0 +1,235 @@
+// A bounded, streaming MQTT 3.1.1 decoder. Push chunks of any size (one byte, many packets, a
+// packet over many chunks); packets come out in order through `onPacket`. A packet that lies
+// whole inside one chunk is parsed in place and its payload is a view into that chunk, so callers
+// must not overwrite a chunk after pushing it (sockets on Node and Espruino hand out fresh ones).
+// A packet split across chunks is gathered into one buffer of exactly its size, allocated only
+// after its length passed the maximum-size check. The first malformed byte fails the decoder for
+// good: push returns the error, then the same error for every later push, and never throws.
+import { liteError, type LiteError } from "./errors";
+import { allocate } from "./native";
+import { utf8Decode } from "./utf8";
+import {
+  DEFAULT_MAX_PACKET_BYTES,
+  PUBLISH,
+  SUBACK_FAILURE,
+  type AckPacket,
+  type MqttPacket,
+  type QoS,
+} from "./mqtt-packets";
+
+/** Parses a packet type the base decoder does not know (e.g. client-to-server packets). */
+export type ExtraPacketParser = (type: number, buf: Uint8Array, start: number, end: number) => MqttPacket;
+
+export interface DecoderOptions {
+  /** Largest whole packet accepted, header included. Default DEFAULT_MAX_PACKET_BYTES. */
+  maxPacketBytes?: number;
+  /** Parser for CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT (see mqtt-decode-server). */
+  extraPackets?: ExtraPacketParser;
+}
+
+// Required low nibble of the fixed header per packet type (2.2.2); -1 = PUBLISH's own flags.
+const FIXED_FLAGS = [-2, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, -2];
+const ACK_NAMES = ["", "", "", "", "puback", "pubrec", "pubrel", "pubcomp", "", "", "", "unsuback"];
+
+export function truncated(what: string) {
+  return liteError("MQTT_TRUNCATED", what + " runs past the end of the packet");
+}
+
+export function lengthMismatch(what: string) {
+  return liteError("MQTT_LENGTH_MISMATCH", what + " has the wrong remaining length");
+}
+
+export function readUint16(buf: Uint8Array, pos: number, end: number, what: string): number {
+  if (pos + 2 > end) throw truncated(what);
+  return (buf[pos] << 8) | buf[pos + 1];
+}
+
+export function readPacketId(buf: Uint8Array, pos: number, end: number): number {
+  const id = readUint16(buf, pos, end, "packet id");
+  if (id === 0) throw liteError("MQTT_BAD_PACKET_ID", "packet id 0 is not allowed (2.3.1)");
+  return id;
+}
+
+/** An MQTT UTF-8 string (1.5.3) at pos; its end is pos + 2 + its UTF-8 length. */
+export function readString(buf: Uint8Array, pos: number, end: number, what: string): string {
+  const length = readUint16(buf, pos, end, what);
+  if (pos + 2 + length > end) throw truncated(what);
+  return utf8Decode(buf, pos + 2, pos + 2 + length, true);
+}
+
+function checkTopicName(topic: string): string {
+  if (topic.length === 0 || topic.indexOf("+") >= 0 || topic.indexOf("#") >= 0) {
+    throw liteError("MQTT_BAD_TOPIC", "PUBLISH topic must be non-empty and without wildcards: " + topic);
+  }
+  return topic;
+}
+
+export class MqttDecoder {
+  private readonly maxPacketBytes: number;
+  private readonly extraPackets: ExtraPacketParser | undefined;
+  private readonly onPacket: (packet: MqttPacket) => void;
+  private failure: LiteError | undefined;
+  /** Fixed-header bytes of a packet whose header was split across chunks (at most 5). */
+  private readonly head = new Uint8Array(5);
+  private headLength = 0;
+  /** A packet being gathered across chunks, sized exactly, and how much of it has arrived. */
+  private gathering: Uint8Array | undefined;
+  private gathered = 0;
+  /** Fixed-header length of the packet whose length frameLength last read. */
+  private headerBytes = 0;
+
+  constructor(onPacket: (packet: MqttPacket) => void, options?: DecoderOptions) {
+    this.onPacket = onPacket;
+    this.maxPacketBytes = (options && options.maxPacketBytes) || DEFAULT_MAX_PACKET_BYTES;
+    this.extraPackets = options && options.extraPackets;
+  }
+
+  /** The error that failed this decoder, if any. */
+  get error(): LiteError | undefined {
+    return this.failure;
+  }
+
+  /** Decodes `chunk`; returns an error (now and on every later push) if the stream is malformed. */
+  push(chunk: Uint8Array): LiteError | undefined {
+    if (this.failure) return this.failure;
+    try {
+      this.consume(chunk);
+    } catch (error) {
+      this.failure = error as LiteError;
+    }
+    return this.failure;
+  }
+
+  private consume(chunk: Uint8Array): void {
+    const end = chunk.length;
+    let offset = 0;
+    while (offset < end) {
+      const gathering = this.gathering;
+      if (gathering) {
+        const take = Math.min(gathering.length - this.gathered, end - offset);
+        gathering.set(chunk.subarray(offset, offset + take), this.gathered);
+        this.gathered += take;
+        offset += take;
+        if (this.gathered === gathering.length) this.complete(gathering);
+      } else if (this.headLength > 0) {
+        // The header was split: add one byte at a time until its length is known.
+        this.head[this.headLength++] = chunk[offset++];
+        const total = this.frameLength(this.head, 0, this.headLength);
+        if (total >= 0) {
+          this.startGathering(total, this.head.subarray(0, this.headLength));
+          this.headLength = 0;
+        }
+      } else {
+        const total = this.frameLength(chunk, offset, end);
+        if (total < 0) {
+          this.head.set(chunk.subarray(offset, end));
+          this.headLength = end - offset;
+          offset = end;
+        } else if (offset + total <= end) {
+          this.parse(chunk, offset, offset + total);
+          offset += total;
+        } else {
+          this.startGathering(total, chunk.subarray(offset, end));
+          offset = end;
+        }
+      }
+    }
+  }
+
+  private startGathering(total: number, first: Uint8Array): void {
+    const packet = allocate(total);
+    packet.set(first);
+    this.gathering = packet;
+    this.gathered = first.length;
+    if (this.gathered === total) this.complete(packet);
+  }
+
+  private complete(packet: Uint8Array): void {
+    this.gathering = undefined;
+    this.parse(packet, 0, packet.length);
+  }
+
+  /**
+   * Whole length of the packet starting at buf[start] (fixed header included), or -1 when the
+   * header is not complete yet. Validates type and flags as soon as the first byte is there, and
+   * the size before anything is buffered.
+   */
+  private frameLength(buf: Uint8Array, start: number, end: number): number {
+    const first = buf[start];
+    const type = first >> 4;
+    const flags = first & 0x0f;
+    const expected = FIXED_FLAGS[type];
+    if (expected === -2) throw liteError("MQTT_BAD_TYPE", "packet type " + type + " is reserved");
+    if (expected === -1) {
+      if ((flags & 0x06) === 0x06) throw liteError("MQTT_BAD_QOS", "PUBLISH with QoS 3");
+    } else if (flags !== expected) {
+      throw liteError("MQTT_BAD_FLAGS", "packet type " + type + " has reserved flags " + flags);
+    }
+    let remaining = 0;
+    let multiplier = 1;
+    for (let i = 1; i <= 4; i++) {
+      if (start + i >= end) return -1;
+      const byte = buf[start + i];
+      remaining += (byte & 0x7f) * multiplier;
+      if ((byte & 0x80) === 0) {
+        const total = 1 + i + remaining;
+        if (total > this.maxPacketBytes) {
+          throw liteError("MQTT_TOO_LARGE", "packet of " + total + " bytes exceeds the " + this.maxPacketBytes + "-byte limit");
+        }
+        this.headerBytes = 1 + i;
+        return total;
+      }
+      multiplier *= 128;
+    }
+    throw liteError("MQTT_BAD_LENGTH", "remaining length uses more than 4 bytes");
+  }
+
+  private parse(buf: Uint8Array, start: number, end: number): void {
+    const first = buf[start];
+    const type = first >> 4;
+    const pos = start + this.headerBytes;
+    const remaining = end - pos;
+    let packet: MqttPacket;
+    if (type === PUBLISH) {
+      const qos = ((first >> 1) & 3) as QoS;
+      const topicLength = readUint16(buf, pos, end, "topic");
+      let at = pos + 2 + topicLength;
+      if (at > end) throw truncated("topic");
+      const topic = checkTopicName(utf8Decode(buf, pos + 2, at, true));
+      if (qos > 0) {
+        const messageId = readPacketId(buf, at, end);
+        at += 2;
+        packet = { cmd: "publish", topic, payload: buf.subarray(at, end), qos, dup: (first & 8) !== 0, retain: (first & 1) !== 0, messageId };
+      } else {
+        packet = { cmd: "publish", topic, payload: buf.subarray(at, end), qos, dup: (first & 8) !== 0, retain: (first & 1) !== 0 };
+      }
+    } else if (ACK_NAMES[type]) {
+      if (remaining !== 2) throw lengthMismatch(ACK_NAMES[type]);
+      packet = { cmd: ACK_NAMES[type], messageId: readPacketId(buf, pos, end) } as AckPacket;
+    } else if (type === 2) {
+      if (remaining !== 2) throw lengthMismatch("CONNACK");
+      // 3.2.2.1: bits 7-1 of the acknowledge flags are reserved; 3.2.2.3: codes 6-255 are reserved.
+      if (buf[pos] > 1) throw liteError("MQTT_BAD_FLAGS", "CONNACK has reserved flags " + buf[pos]);
+      if (buf[pos + 1] > 5) throw liteError("MQTT_BAD_RETURN_CODE", "CONNACK return code " + buf[pos + 1] + " is reserved");
+      packet = { cmd: "connack", sessionPresent: buf[pos] === 1, returnCode: buf[pos + 1] };
+    } else if (type === 9) {
+      const messageId = readPacketId(buf, pos, end);
+      if (remaining < 3) throw truncated("SUBACK return codes");
+      const granted: number[] = [];
+      for (let at = pos + 2; at < end; at++) {
+        const code = buf[at];
+        if (code > 2 && code !== SUBACK_FAILURE) throw liteError("MQTT_BAD_RETURN_CODE", "SUBACK return code " + code + " is reserved");
+        granted.push(code);
+      }
+      packet = { cmd: "suback", messageId, granted };
+    } else if (type === 13) {
+      if (remaining !== 0) throw lengthMismatch("PINGRESP");
+      packet = { cmd: "pingresp" };
+    } else if (this.extraPackets) {
+      packet = this.extraPackets(type, buf, pos, end);
+    } else {
+      throw liteError("MQTT_BAD_TYPE", "packet type " + type + " is only sent by clients");
+    }
+    this.onPacket(packet);
+  }
+}
