@@ -1,0 +1,50 @@
+// What a platform adapter supplies: a socket, timers, clocks, randomness and, optionally, native
+// crypto. Nothing in core knows Node or Espruino; adapters translate and never decide.
+import type { CryptoProvider } from "./crypto";
+import type { LiteError } from "./errors";
+
+export interface TlsOptions {
+  /** Trust anchors (PEM) replacing the platform's default roots. */
+  ca?: string | string[];
+  /** Client certificate chain and key (PEM) for X.509 authentication. */
+  cert?: string;
+  key?: string;
+}
+
+export interface SocketTarget {
+  host: string;
+  port: number;
+  tls?: TlsOptions;
+}
+
+/**
+ * Socket callbacks. An adapter guarantees: `closed` is called exactly once per socket, after
+ * which nothing else is; nothing is called synchronously from inside connect() (failures to
+ * connect arrive later as `closed(error)`); `data` chunks are fresh Uint8Arrays the adapter will
+ * not touch again.
+ */
+export interface SocketHandlers {
+  connected(): void;
+  data(bytes: Uint8Array): void;
+  closed(error?: LiteError): void;
+}
+
+export interface PlatformSocket {
+  write(bytes: Uint8Array): void;
+  /** Closes the socket; `closed` follows. Safe to call more than once. */
+  close(): void;
+}
+
+export interface Platform {
+  connect(target: SocketTarget, handlers: SocketHandlers): PlatformSocket;
+  setTimer(ms: number, fire: () => void): unknown;
+  /** Must accept any handle setTimer returned, including one whose timer already fired. */
+  clearTimer(handle: unknown): void;
+  /** Monotonic milliseconds. */
+  now(): number;
+  /** Wall-clock seconds since 1970 (for SAS expiry). */
+  epochSeconds(): number;
+  /** A uniform number in [0, 1) (for jitter). */
+  random(): number;
+  crypto?: CryptoProvider;
+}

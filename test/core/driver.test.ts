@@ -1,0 +1,127 @@
+// The driver on a fake platform: socket lifecycle, the one timer, and re-entrant commands.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { SessionDriver } from "../../core/driver";
+import { liteError } from "../../core/errors";
+import { MqttSession, type SessionEvent } from "../../core/session";
+import { FakePlatform } from "../helpers/fake-platform";
+
+function setup(options: { keepAliveSeconds?: number; connectTimeoutMs?: number } = {}) {
+  const platform = new FakePlatform();
+  const events: SessionEvent[] = [];
+  const session = new MqttSession({ clientId: "dev", username: "u", keepAliveSeconds: options.keepAliveSeconds ?? 30 });
+  const driver = new SessionDriver(platform, session, (event) => events.push(event), { connectTimeoutMs: options.connectTimeoutMs });
+  return { platform, events, session, driver };
+}
+
+test("CONNECT goes out when the socket opens, with this connection's password", () => {
+  const { platform, events, driver } = setup();
+  driver.open({ host: "hub.example", port: 8883 }, "sas-1");
+  const socket = platform.lastSocket;
+  assert.equal(socket.target, { host: "hub.example", port: 8883 });
+  assert.is(socket.written.length, 0, "nothing before the socket is open");
+  socket.accept();
+  const [connect] = socket.received();
+  assert.is(connect.cmd, "connect");
+  assert.is(connect.password.toString(), "sas-1");
+  socket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  assert.equal(events, [{ type: "connected", sessionPresent: false }]);
+});
+
+test("the one timer follows the session: keep-alive pings happen in virtual time", () => {
+  const { platform, driver } = setup({ keepAliveSeconds: 10 });
+  driver.open({ host: "h", port: 1 });
+  const socket = platform.lastSocket;
+  socket.accept();
+  socket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  socket.received();
+  platform.advance(9999);
+  assert.equal(socket.received(), []);
+  platform.advance(1);
+  assert.equal(socket.received().map((p) => p.cmd), ["pingreq"]);
+  socket.send({ cmd: "pingresp" });
+  assert.is(platform.pendingTimers, 1, "exactly one timer armed");
+});
+
+test("a listener may give commands from inside an event (re-entrant pump)", () => {
+  const platform = new FakePlatform();
+  const session = new MqttSession({ clientId: "dev" });
+  const driver = new SessionDriver(platform, session, (event) => {
+    if (event.type === "connected") {
+      session.subscribe([{ topic: "a/#", qos: 1 }]);
+      driver.pump();
+    }
+  });
+  driver.open({ host: "h", port: 1 });
+  platform.lastSocket.accept();
+  platform.lastSocket.received();
+  platform.lastSocket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  assert.equal(platform.lastSocket.received().map((p) => p.cmd), ["subscribe"]);
+});
+
+test("a socket that never opens is given up after the connect timeout", () => {
+  const { platform, events, driver } = setup({ connectTimeoutMs: 5000 });
+  driver.open({ host: "h", port: 1 });
+  platform.advance(4999);
+  assert.equal(events, []);
+  platform.advance(1);
+  assert.is(events.length, 1);
+  assert.is((events[0] as any).error.code, "CONNECT_TIMEOUT");
+  assert.ok(platform.lastSocket.closedByClient);
+  assert.not.ok(driver.socketOpen);
+});
+
+test("a socket that fails to open reports the platform's error", () => {
+  const { platform, events, driver } = setup();
+  driver.open({ host: "h", port: 1 });
+  platform.lastSocket.drop(liteError("TLS_CERTIFICATE_INVALID", "self-signed certificate"));
+  assert.is((events[0] as any).error.code, "TLS_CERTIFICATE_INVALID");
+  assert.is(platform.pendingTimers, 0, "no timer left behind");
+});
+
+test("a server that drops the link gives 'closed' with the reason; the driver can open again", () => {
+  const { platform, events, driver } = setup();
+  driver.open({ host: "h", port: 1 });
+  platform.lastSocket.accept();
+  platform.lastSocket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  platform.lastSocket.drop();
+  assert.equal(events.map((e) => e.type), ["connected", "closed"]);
+  assert.is((events[1] as any).error.code, "CONNECTION_LOST");
+  assert.is(platform.pendingTimers, 0);
+  driver.open({ host: "h", port: 1 });
+  assert.is(platform.sockets.length, 2);
+});
+
+test("close() writes DISCONNECT, then closes the socket; late socket callbacks are ignored", () => {
+  const { platform, events, driver } = setup();
+  driver.open({ host: "h", port: 1 });
+  const socket = platform.lastSocket;
+  socket.accept();
+  socket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  socket.received();
+  driver.close();
+  assert.equal(socket.received().map((p) => p.cmd), ["disconnect"]);
+  assert.ok(socket.closedByClient);
+  assert.equal(events.map((e) => [e.type, (e as any).error]), [["connected", undefined], ["closed", undefined]]);
+  assert.is(platform.pendingTimers, 0);
+});
+
+test("close() before the socket opened ends it quietly", () => {
+  const { platform, events, driver } = setup();
+  driver.open({ host: "h", port: 1 });
+  driver.close();
+  assert.equal(events, [{ type: "closed" }]);
+  assert.ok(platform.lastSocket.closedByClient);
+  assert.is(platform.pendingTimers, 0);
+});
+
+test("a protocol error from the server closes the socket", () => {
+  const { platform, events, driver } = setup();
+  driver.open({ host: "h", port: 1 });
+  platform.lastSocket.accept();
+  platform.lastSocket.sendBytes(new Uint8Array([0x00, 0x00]));
+  assert.is((events[0] as any).error.code, "MQTT_BAD_TYPE");
+  assert.ok(platform.lastSocket.closedByClient);
+});
+
+test.run();
