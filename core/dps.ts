@@ -1,0 +1,324 @@
+// Device provisioning through DPS over MQTT (PROTOCOL.md 2): connect, subscribe to responses,
+// register, wait retry-after and poll while DPS says 202, until 200. Transient failures (429,
+// 5xx, a dropped or silent connection) are retried with retry-after or backoff, within a bound
+// and an overall deadline; 401/403/404 and refusals of the credentials are not. Every way out
+// clears its timers, sends DISCONNECT and settles the promise exactly once.
+import { decodeKey, deriveDeviceKey, dpsSasToken, sasExpiry } from "./sas";
+import { SessionDriver } from "./driver";
+import { dpsPollTopic, dpsRegisterTopic, dpsStatusError, parseDpsResponse, DPS_RESPONSE_FILTER, type DpsResponse } from "./dps-topics";
+import { liteError, type LiteError } from "./errors";
+import { checkDpsIdentity, checkNonEmpty, dpsUsername } from "./identity";
+import type { Platform, SocketTarget } from "./platform";
+import { backoffDelay } from "./retry";
+import { MqttSession, type SessionEvent } from "./session";
+
+export interface DpsOptions {
+  idScope: string;
+  registrationId: string;
+  /** Individual enrollment: the device's symmetric key (base64). */
+  symmetricKey?: string;
+  /** Group enrollment: the group key; the device key is derived from it and the registration id. */
+  groupKey?: string;
+  /** X.509 attestation: the device certificate chain and private key (PEM), presented in TLS. */
+  cert?: string;
+  key?: string;
+  /** A SAS token made elsewhere (e.g. signed in a secure element). */
+  sasToken?: string;
+  /** JSON-able data for custom allocation policies; DPS may return data in the result's payload. */
+  payload?: unknown;
+  /** DPS api-version. Default 2019-03-31. */
+  apiVersion?: string;
+  /** Default global.azure-devices-provisioning.net. */
+  host?: string;
+  /** Default 8883. */
+  port?: number;
+  /** Trust anchors (PEM) replacing the platform's defaults. */
+  ca?: string | string[];
+  /** Lifetime of the SAS token. Default 3600 s. */
+  sasTtlSeconds?: number;
+  /** The whole registration must finish within this. Default 120,000 ms. */
+  timeoutMs?: number;
+  /** Wait for each response (and for CONNACK, SUBACK, PUBACK). Default 30,000 ms. */
+  requestTimeoutMs?: number;
+  /** Transient failures retried, at most. Default 6. */
+  maxRetries?: number;
+  /** Wait between polls when DPS gives no retry-after. Default 3 s. */
+  defaultRetryAfterSeconds?: number;
+  /** Called at each step (for timelines and logs; never with secrets). */
+  onStep?: (step: DpsStep) => void;
+}
+
+export interface DpsStep {
+  /** connect | connected | subscribed | register | assigning | poll | retry | assigned */
+  step: string;
+  /** Milliseconds since register() was called. */
+  atMs: number;
+  host?: string;
+  operationId?: string;
+  retryAfterSeconds?: number;
+  delayMs?: number;
+  reason?: string;
+  assignedHub?: string;
+  deviceId?: string;
+}
+
+export interface DpsResult {
+  registrationId: string;
+  assignedHub: string;
+  deviceId: string;
+  status: string;
+  substatus?: string;
+  operationId?: string;
+  createdDateTimeUtc?: string;
+  lastUpdatedDateTimeUtc?: string;
+  etag?: string;
+  /** Data returned by a custom allocation policy. */
+  payload?: unknown;
+}
+
+export const DPS_GLOBAL_HOST = "global.azure-devices-provisioning.net";
+
+/** The symmetric key for `options` (derived for a group enrollment), or undefined for X.509 / SAS. */
+export function dpsDeviceKey(options: DpsOptions, platform: Platform): string | undefined {
+  if (options.groupKey) return deriveDeviceKey(options.groupKey, options.registrationId, platform.crypto);
+  return options.symmetricKey;
+}
+
+function checkOptions(options: DpsOptions): void {
+  checkDpsIdentity(options);
+  let ways = 0;
+  if (options.symmetricKey) {
+    decodeKey(options.symmetricKey, "symmetricKey");
+    ways++;
+  }
+  if (options.groupKey) {
+    decodeKey(options.groupKey, "groupKey");
+    ways++;
+  }
+  if (options.sasToken) ways++;
+  if (options.cert || options.key) {
+    checkNonEmpty(options.cert, "cert");
+    checkNonEmpty(options.key, "key");
+    ways++;
+  }
+  if (ways !== 1) throw liteError("ARGUMENT_INVALID", "give exactly one of symmetricKey, groupKey, sasToken, or cert and key");
+}
+
+/** Provisions one device. Create, then register(); cancel() ends it at any point. */
+export class DpsClient {
+  private readonly platform: Platform;
+  private readonly options: DpsOptions;
+  private driver: SessionDriver | undefined;
+  private settle: ((error: LiteError | undefined, result?: DpsResult) => void) | undefined;
+  private startedAt = 0;
+  private retries = 0;
+  private rid = 0;
+  private operationId: string | undefined;
+  /** No poll before this time (retry-after), even when a reconnect comes sooner. */
+  private pollNotBefore = 0;
+  private deadlineTimer: unknown;
+  private waitTimer: unknown;
+  private responseTimer: unknown;
+
+  constructor(platform: Platform, options: DpsOptions) {
+    // Keys are checked now, so a bad one is an immediate error and not a later refusal.
+    checkOptions(options);
+    this.platform = platform;
+    this.options = options;
+  }
+
+  register(): Promise<DpsResult> {
+    if (this.settle) return Promise.reject(liteError("BUSY", "register() is already running"));
+    return new Promise<DpsResult>((resolve, reject) => {
+      this.settle = (error, result) => (error ? reject(error) : resolve(result as DpsResult));
+      this.startedAt = this.platform.now();
+      this.retries = 0;
+      this.operationId = undefined;
+      this.deadlineTimer = this.platform.setTimer(this.options.timeoutMs || 120000, () => {
+        this.deadlineTimer = undefined;
+        this.finish(liteError("DPS_TIMEOUT", "provisioning did not finish in time", { retryable: true }));
+      });
+      this.connect();
+    });
+  }
+
+  /** Ends a running registration: its promise rejects with CANCELLED. */
+  cancel(): void {
+    this.finish(liteError("CANCELLED", "provisioning was cancelled"));
+  }
+
+  private step(step: DpsStep): void {
+    step.atMs = this.platform.now() - this.startedAt;
+    if (this.options.onStep) this.options.onStep(step);
+  }
+
+  private connect(): void {
+    const options = this.options;
+    const platform = this.platform;
+    let password: string | undefined;
+    try {
+      password = options.sasToken;
+      const key = dpsDeviceKey(options, platform);
+      if (key) password = dpsSasToken(options, key, sasExpiry(platform.epochSeconds(), options.sasTtlSeconds || 3600), platform.crypto);
+    } catch (error) {
+      return this.finish(error as LiteError);
+    }
+    const requestTimeoutMs = options.requestTimeoutMs || 30000;
+    const session = new MqttSession({
+      clientId: options.registrationId,
+      username: dpsUsername(options, options.apiVersion),
+      clean: true,
+      keepAliveSeconds: 60,
+      ackTimeoutMs: requestTimeoutMs,
+    });
+    const driver = new SessionDriver(platform, session, (event) => {
+      if (driver === this.driver) this.handleEvent(event);
+    }, { connectTimeoutMs: requestTimeoutMs });
+    this.driver = driver;
+    const target: SocketTarget = { host: options.host || DPS_GLOBAL_HOST, port: options.port || 8883 };
+    if (options.ca || options.cert) target.tls = { ca: options.ca, cert: options.cert, key: options.key };
+    this.step({ step: "connect", host: target.host, atMs: 0 });
+    driver.open(target, password);
+  }
+
+  private handleEvent(event: SessionEvent): void {
+    const driver = this.driver as SessionDriver;
+    switch (event.type) {
+      case "connected":
+        this.step({ step: "connected", atMs: 0 });
+        driver.session.subscribe([{ topic: DPS_RESPONSE_FILTER, qos: 1 }]);
+        return driver.pump();
+      case "subscribed":
+        this.step({ step: "subscribed", atMs: 0 });
+        return this.sendRequest();
+      case "message": {
+        let response: DpsResponse | undefined;
+        try {
+          response = parseDpsResponse(event.packet.topic, event.packet.payload as Uint8Array);
+        } catch (error) {
+          return this.finish(error as LiteError);
+        }
+        // Responses to an earlier request (before a retry) are stale: only the latest counts.
+        if (response && response.rid === String(this.rid)) this.handleResponse(response);
+        return;
+      }
+      case "subscribeFailed":
+      case "publishFailed":
+        return this.retryLater(event.error, undefined);
+      case "closed":
+        return this.retryLater(event.error || liteError("CONNECTION_LOST", "DPS closed the connection", { retryable: true }), undefined);
+    }
+  }
+
+  /** Registers, or polls once an operation id is known (also after a reconnect). */
+  private sendRequest(): void {
+    const driver = this.driver as SessionDriver;
+    const rid = String(++this.rid);
+    const options = this.options;
+    if (this.operationId) {
+      this.step({ step: "poll", operationId: this.operationId, atMs: 0 });
+      driver.session.publish(dpsPollTopic(rid, this.operationId), "", 1);
+    } else {
+      this.step({ step: "register", atMs: 0 });
+      const request: { registrationId: string; payload?: unknown } = { registrationId: options.registrationId };
+      if (options.payload !== undefined) request.payload = options.payload;
+      driver.session.publish(dpsRegisterTopic(rid), JSON.stringify(request), 1);
+    }
+    driver.pump();
+    this.clearTimer("responseTimer");
+    this.responseTimer = this.platform.setTimer(options.requestTimeoutMs || 30000, () => {
+      this.responseTimer = undefined;
+      this.retryLater(liteError("DPS_TIMEOUT", "DPS did not answer in time", { retryable: true }), undefined);
+    });
+  }
+
+  private handleResponse(response: DpsResponse): void {
+    this.clearTimer("responseTimer");
+    const body = response.body;
+    const state = body.registrationState || {};
+    const status = response.status;
+    if (status === 200 && body.status === "assigned") {
+      if (!state.assignedHub || !state.deviceId) return this.finish(liteError("DPS_BAD_RESPONSE", "assigned without a hub or device id"));
+      this.step({ step: "assigned", assignedHub: state.assignedHub, deviceId: state.deviceId, atMs: 0 });
+      return this.finish(undefined, {
+        registrationId: state.registrationId || this.options.registrationId,
+        assignedHub: state.assignedHub,
+        deviceId: state.deviceId,
+        status: body.status,
+        substatus: state.substatus,
+        operationId: body.operationId,
+        createdDateTimeUtc: state.createdDateTimeUtc,
+        lastUpdatedDateTimeUtc: state.lastUpdatedDateTimeUtc,
+        etag: state.etag,
+        payload: state.payload,
+      });
+    }
+    if (status === 200 && (body.status === "failed" || body.status === "disabled")) {
+      const disabled = body.status === "disabled";
+      let message = disabled ? "the enrollment is disabled" : "DPS could not assign the device";
+      if (state.errorMessage) message += ": " + state.errorMessage;
+      return this.finish(liteError(disabled ? "DPS_DISABLED" : "DPS_FAILED", message, { status, errorCode: state.errorCode }));
+    }
+    if (status === 200 || status === 202) {
+      // Still assigning: poll after retry-after (PROTOCOL.md 2, step 4).
+      if (!body.operationId) return this.finish(liteError("DPS_BAD_RESPONSE", "a " + status + " response without operationId"));
+      this.operationId = body.operationId;
+      this.retries = 0;
+      const seconds = response.retryAfterSeconds !== undefined ? response.retryAfterSeconds : this.options.defaultRetryAfterSeconds || 3;
+      this.step({ step: "assigning", operationId: body.operationId, retryAfterSeconds: seconds, atMs: 0 });
+      this.pollNotBefore = this.platform.now() + seconds * 1000;
+      return this.wait(seconds * 1000);
+    }
+    const error = dpsStatusError(response);
+    if (error.retryable) this.retryLater(error, response.retryAfterSeconds);
+    else this.finish(error);
+  }
+
+  /** A transient failure: wait (retry-after, or backoff with jitter), then try again. */
+  private retryLater(error: LiteError | undefined, retryAfterSeconds: number | undefined): void {
+    if (!this.settle) return;
+    this.clearTimer("responseTimer");
+    const failure = error as LiteError;
+    if (!failure.retryable || this.retries >= (this.options.maxRetries === undefined ? 6 : this.options.maxRetries)) {
+      return this.finish(failure);
+    }
+    const delayMs = retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : backoffDelay(this.retries, this.platform.random(), 1000, 30000);
+    this.retries++;
+    this.step({ step: "retry", reason: failure.code, delayMs, atMs: 0 });
+    // A throttled or failed answer keeps the connection; a lost or silent one is replaced.
+    if (failure.status === undefined || !(failure.status >= 400)) this.dropConnection();
+    this.wait(delayMs);
+  }
+
+  private wait(delayMs: number): void {
+    this.clearTimer("waitTimer");
+    const untilPollAllowed = this.operationId ? this.pollNotBefore - this.platform.now() : 0;
+    this.waitTimer = this.platform.setTimer(Math.max(delayMs, untilPollAllowed), () => {
+      this.waitTimer = undefined;
+      if (this.driver && this.driver.session.connected) this.sendRequest();
+      else this.connect();
+    });
+  }
+
+  private dropConnection(): void {
+    const driver = this.driver;
+    this.driver = undefined;
+    if (driver) driver.close();
+  }
+
+  private clearTimer(name: "deadlineTimer" | "waitTimer" | "responseTimer"): void {
+    if (this[name] !== undefined) this.platform.clearTimer(this[name]);
+    this[name] = undefined;
+  }
+
+  private finish(error: LiteError | undefined, result?: DpsResult): void {
+    const settle = this.settle;
+    if (!settle) return;
+    this.settle = undefined;
+    this.clearTimer("deadlineTimer");
+    this.clearTimer("waitTimer");
+    this.clearTimer("responseTimer");
+    this.dropConnection();
+    settle(error, result);
+  }
+}

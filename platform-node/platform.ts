@@ -1,0 +1,107 @@
+// The Node platform: sockets over node:tls (SNI = the host name, TLS 1.2 at least, certificates
+// verified against Node's roots, which include DigiCert Global Root G2 and Microsoft RSA Root CA
+// 2017, or against `ca`), timers, clocks, and crypto from node:crypto.
+import { createHmac, createHash } from "node:crypto";
+import { isIP } from "node:net";
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "node:tls";
+import { liteError, type LiteError } from "../core/errors";
+import type { Platform, PlatformSocket, SocketHandlers, SocketTarget } from "../core/platform";
+import { installNodeNativePaths } from "./native-paths";
+
+export interface NodePlatformOptions {
+  /**
+   * Maps the host and port the library wants to the address actually dialled; SNI and the
+   * certificate check still use the host name. For simulators and tests; identity by default.
+   */
+  resolve?: (host: string, port: number) => { host: string; port: number };
+  /** Trust anchors (PEM) for every connection that does not bring its own. */
+  ca?: string | string[];
+}
+
+// Node's certificate failures (tls.TLSSocket authorizationError codes) all mean one thing here.
+const CERTIFICATE_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME|DEPTH_ZERO/;
+
+function socketError(error: NodeJS.ErrnoException, host: string): LiteError {
+  const reason = String(error.code || "");
+  let code = "SOCKET_ERROR";
+  if (CERTIFICATE_ERRORS.test(reason)) code = "TLS_CERTIFICATE_INVALID";
+  else if (reason === "ECONNREFUSED") code = "CONNECTION_REFUSED";
+  else if (reason === "ENOTFOUND" || reason === "EAI_AGAIN") code = "HOST_NOT_FOUND";
+  else if (reason.indexOf("ERR_SSL") === 0 || reason.indexOf("ERR_TLS") === 0) code = "TLS_FAILED";
+  // A certificate that does not verify will not verify on retry; the rest may be passing.
+  return liteError(code, host + ": " + error.message, { retryable: code !== "TLS_CERTIFICATE_INVALID" });
+}
+
+class NodeSocket implements PlatformSocket {
+  private socket: TLSSocket | undefined;
+
+  constructor(target: SocketTarget, handlers: SocketHandlers, options: NodePlatformOptions) {
+    const dial = options.resolve ? options.resolve(target.host, target.port) : { host: target.host, port: target.port };
+    const tls = target.tls || {};
+    const connectOptions: ConnectionOptions = {
+      host: dial.host,
+      port: dial.port,
+      minVersion: "TLSv1.2",
+      rejectUnauthorized: true,
+      ca: tls.ca || options.ca,
+      cert: tls.cert,
+      key: tls.key,
+      // SNI, and the name the certificate must carry, is the host the library asked for, not the
+      // dialled address. Node refuses an IP address as servername.
+      servername: isIP(target.host) ? undefined : target.host,
+    };
+    let socket: TLSSocket;
+    try {
+      socket = tlsConnect(connectOptions);
+    } catch (error) {
+      // Bad PEM or options throw synchronously; the platform contract says failures come later.
+      const failure = liteError("TLS_CONFIG_INVALID", target.host + ": " + (error as Error).message);
+      setTimeout(() => handlers.closed(failure), 0);
+      return;
+    }
+    this.socket = socket;
+    let failure: LiteError | undefined;
+    let closed = false;
+    socket.setNoDelay(true);
+    socket.once("secureConnect", () => handlers.connected());
+    socket.on("data", (chunk: Buffer) => {
+      if (!closed) handlers.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+    });
+    socket.on("error", (error) => {
+      failure = failure || socketError(error, target.host);
+    });
+    socket.once("close", () => {
+      closed = true;
+      handlers.closed(failure);
+    });
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.socket && !this.socket.destroyed) this.socket.write(bytes);
+  }
+
+  close(): void {
+    const socket = this.socket;
+    if (!socket || socket.destroyed) return;
+    // end() lets queued bytes (DISCONNECT) go out first; destroy if the peer never closes.
+    socket.end();
+    setTimeout(() => socket.destroy(), 2000).unref();
+  }
+}
+
+export function nodePlatform(options?: NodePlatformOptions): Platform {
+  installNodeNativePaths();
+  const settings = options || {};
+  return {
+    connect: (target, handlers) => new NodeSocket(target, handlers, settings),
+    setTimer: (ms, fire) => setTimeout(fire, ms),
+    clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+    now: () => performance.now(),
+    epochSeconds: () => Date.now() / 1000,
+    random: () => Math.random(),
+    crypto: {
+      hmacSha256: (key, data) => new Uint8Array(createHmac("sha256", key).update(data).digest()),
+      sha256: (data) => new Uint8Array(createHash("sha256").update(data).digest()),
+    },
+  };
+}

@@ -1,0 +1,291 @@
+// The DPS flow on a fake platform: the test plays DPS and moves virtual time, so every branch
+// (202 polling, retry-after, 429, 5xx, drops, silence, refusals, deadline, cancel) runs in
+// milliseconds. The same flows run over real TLS against the simulator in test/flows/.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { createHmac } from "node:crypto";
+import { DpsClient, type DpsOptions, type DpsResult, type DpsStep } from "../../core/dps";
+import { errorCode } from "../helpers/errors";
+import { FakePlatform, type FakeSocket } from "../helpers/fake-platform";
+
+const KEY = Buffer.from("device-key-0123456789abcdef0123").toString("base64");
+
+function start(overrides: Partial<DpsOptions> = {}) {
+  const platform = new FakePlatform();
+  const steps: DpsStep[] = [];
+  const client = new DpsClient(platform, { idScope: "0ne00000001", registrationId: "dev-1", symmetricKey: KEY, onStep: (step) => steps.push(step), ...overrides });
+  let outcome: { result?: DpsResult; error?: any } | undefined;
+  client.register().then((result) => (outcome = { result }), (error) => (outcome = { error }));
+  return { platform, client, steps, outcome: async () => { await platform.settle(); return outcome; } };
+}
+
+/** Accepts the socket, answers CONNECT and SUBSCRIBE, and returns the register request. */
+function acceptUntilRegister(socket: FakeSocket): any {
+  socket.accept();
+  const [connect] = socket.received();
+  assert.is(connect.cmd, "connect");
+  socket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  const [subscribe] = socket.received();
+  assert.equal(subscribe.subscriptions, [{ topic: "$dps/registrations/res/#", qos: 1 }]);
+  socket.send({ cmd: "suback", messageId: subscribe.messageId, granted: [1] });
+  const [register] = socket.received();
+  socket.send({ cmd: "puback", messageId: register.messageId });
+  return register;
+}
+
+function rid(topic: string): string {
+  return /\$rid=([^&]+)/.exec(topic)![1];
+}
+
+function respond(socket: FakeSocket, status: number, ridValue: string, body: unknown, retryAfter?: number) {
+  const topic = "$dps/registrations/res/" + status + "/?$rid=" + ridValue + (retryAfter === undefined ? "" : "&retry-after=" + retryAfter);
+  socket.send({ cmd: "publish", topic, payload: Buffer.from(body === undefined ? "" : JSON.stringify(body)), qos: 0, dup: false, retain: false });
+}
+
+const ASSIGNED = {
+  operationId: "op-1",
+  status: "assigned",
+  registrationState: { registrationId: "dev-1", assignedHub: "hub-a.azure-devices.net", deviceId: "dev-1", status: "assigned", substatus: "initialAssignment", createdDateTimeUtc: "2026-01-01T00:00:00Z", lastUpdatedDateTimeUtc: "2026-01-01T00:00:01Z", etag: "e1", payload: { tier: "gold" } },
+};
+
+test("CONNECT carries the DPS identity and a SAS token signed as documented", async () => {
+  const { platform } = start();
+  const socket = platform.lastSocket;
+  assert.equal(socket.target, { host: "global.azure-devices-provisioning.net", port: 8883 });
+  socket.accept();
+  const [connect] = socket.received();
+  assert.is(connect.clientId, "dev-1");
+  assert.is(connect.username, "0ne00000001/registrations/dev-1/api-version=2019-03-31");
+  assert.is(connect.clean, true);
+  const expiry = platform.epochBase + 3600;
+  const sr = encodeURIComponent("0ne00000001/registrations/dev-1");
+  const sig = createHmac("sha256", Buffer.from(KEY, "base64")).update(sr + "\n" + expiry).digest("base64");
+  assert.is(connect.password.toString(), "SharedAccessSignature sr=" + sr + "&sig=" + encodeURIComponent(sig) + "&se=" + expiry + "&skn=registration");
+});
+
+test("register, 202 with retry-after, poll no earlier than it, 200 assigned; DISCONNECT at the end", async () => {
+  const { platform, steps, outcome } = start({ payload: { site: "north" } });
+  const socket = platform.lastSocket;
+  const register = acceptUntilRegister(socket);
+  assert.ok(register.topic.startsWith("$dps/registrations/PUT/iotdps-register/?$rid="));
+  assert.equal(JSON.parse(register.payload.toString()), { registrationId: "dev-1", payload: { site: "north" } });
+  respond(socket, 202, rid(register.topic), { operationId: "op-1", status: "assigning" }, 2);
+  platform.advance(1999);
+  assert.equal(socket.received(), [], "no poll before retry-after");
+  platform.advance(1);
+  const [poll] = socket.received();
+  assert.ok(poll.topic.startsWith("$dps/registrations/GET/iotdps-get-operationstatus/?$rid="));
+  assert.ok(poll.topic.endsWith("&operationId=op-1"));
+  assert.is(poll.payload.length, 0);
+  assert.is.not(rid(poll.topic), rid(register.topic), "each request has its own $rid");
+  socket.send({ cmd: "puback", messageId: poll.messageId });
+  respond(socket, 200, rid(poll.topic), ASSIGNED);
+  const { result } = (await outcome())!;
+  assert.equal(result, {
+    registrationId: "dev-1", assignedHub: "hub-a.azure-devices.net", deviceId: "dev-1", status: "assigned", substatus: "initialAssignment",
+    operationId: "op-1", createdDateTimeUtc: "2026-01-01T00:00:00Z", lastUpdatedDateTimeUtc: "2026-01-01T00:00:01Z", etag: "e1", payload: { tier: "gold" },
+  });
+  assert.equal(socket.received().map((p) => p.cmd), ["disconnect"]);
+  assert.ok(socket.closedByClient);
+  assert.equal(steps.map((s) => s.step), ["connect", "connected", "subscribed", "register", "assigning", "poll", "assigned"]);
+  assert.is(steps[4].retryAfterSeconds, 2);
+  assert.is(platform.pendingTimers, 0, "no timer left behind");
+});
+
+test("a 202 without retry-after waits the default before polling", async () => {
+  const { platform } = start({ defaultRetryAfterSeconds: 5 });
+  const socket = platform.lastSocket;
+  const register = acceptUntilRegister(socket);
+  respond(socket, 202, rid(register.topic), { operationId: "op-1", status: "assigning" });
+  platform.advance(4999);
+  assert.equal(socket.received(), []);
+  platform.advance(1);
+  assert.is(socket.received().length, 1);
+});
+
+test("429 with retry-after: the same request again after the wait, on the same connection", async () => {
+  const { platform, outcome, steps } = start();
+  const socket = platform.lastSocket;
+  const register = acceptUntilRegister(socket);
+  respond(socket, 429, rid(register.topic), { errorCode: 429001, message: "throttled", trackingId: "t" }, 7);
+  platform.advance(6999);
+  assert.equal(socket.received(), []);
+  platform.advance(1);
+  const [again] = socket.received();
+  assert.ok(again.topic.startsWith("$dps/registrations/PUT/iotdps-register/"));
+  respond(socket, 200, rid(again.topic), ASSIGNED);
+  assert.ok((await outcome())!.result);
+  assert.is(platform.sockets.length, 1);
+  const retry = steps.find((s) => s.step === "retry")!;
+  assert.equal([retry.reason, retry.delayMs], ["DPS_THROTTLED", 7000]);
+});
+
+test("500 without retry-after: backoff with jitter, then success", async () => {
+  const { platform, outcome, steps } = start();
+  const socket = platform.lastSocket;
+  const register = acceptUntilRegister(socket);
+  respond(socket, 500, rid(register.topic), { errorCode: 500000, message: "internal" });
+  const retry = steps.find((s) => s.step === "retry")!;
+  assert.is(retry.reason, "DPS_SERVICE_ERROR");
+  assert.ok(retry.delayMs! >= 0 && retry.delayMs! < 1000, "first backoff within its 1 s ceiling: " + retry.delayMs);
+  platform.advance(retry.delayMs!);
+  const [again] = socket.received();
+  respond(socket, 200, rid(again.topic), ASSIGNED);
+  assert.ok((await outcome())!.result);
+});
+
+test("transient failures stop after maxRetries with the last error", async () => {
+  const { platform, outcome } = start({ maxRetries: 2 });
+  const socket = platform.lastSocket;
+  let request = acceptUntilRegister(socket);
+  for (let i = 0; i < 3; i++) {
+    respond(socket, 503, rid(request.topic), { errorCode: 503000, message: "busy" }, 1);
+    platform.advance(1000);
+    request = socket.received()[0];
+  }
+  const { error } = (await outcome())!;
+  assert.is(error.code, "DPS_SERVICE_ERROR");
+  assert.is(error.status, 503);
+  assert.is(error.errorCode, 503000);
+});
+
+test("401, 403, 404 end the flow at once, without retry", async () => {
+  for (const [status, code] of [[401, "DPS_UNAUTHORIZED"], [403, "DPS_FORBIDDEN"], [404, "DPS_NOT_FOUND"]] as const) {
+    const { platform, outcome } = start();
+    const socket = platform.lastSocket;
+    const register = acceptUntilRegister(socket);
+    respond(socket, status, rid(register.topic), { errorCode: status * 1000 + 2, message: "no", trackingId: "x" });
+    const { error } = (await outcome())!;
+    assert.is(error.code, code);
+    assert.is(error.errorCode, status * 1000 + 2);
+    assert.not.ok(error.retryable);
+    assert.is(platform.sockets.length, 1);
+  }
+});
+
+test("'failed' and 'disabled' registrations are typed errors with DPS's code and message", async () => {
+  for (const [status, code] of [["failed", "DPS_FAILED"], ["disabled", "DPS_DISABLED"]]) {
+    const { platform, outcome } = start();
+    const socket = platform.lastSocket;
+    const register = acceptUntilRegister(socket);
+    respond(socket, 200, rid(register.topic), { operationId: "op", status, registrationState: { registrationId: "dev-1", status, errorCode: 400209, errorMessage: "custom allocation failed" } });
+    const { error } = (await outcome())!;
+    assert.is(error.code, code);
+    assert.is(error.errorCode, 400209);
+    assert.ok(error.message.includes("custom allocation failed"));
+  }
+});
+
+test("a connection dropped after SUBACK is replaced and the flow resumes", async () => {
+  const { platform, outcome, steps } = start();
+  const first = platform.lastSocket;
+  first.accept();
+  first.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  const subscribe = first.received().find((p) => p.cmd === "subscribe");
+  first.send({ cmd: "suback", messageId: subscribe.messageId, granted: [1] });
+  first.drop();
+  const retry = steps.find((s) => s.step === "retry")!;
+  assert.is(retry.reason, "CONNECTION_LOST");
+  platform.advance(retry.delayMs!);
+  assert.is(platform.sockets.length, 2, "a new connection");
+  const register = acceptUntilRegister(platform.lastSocket);
+  respond(platform.lastSocket, 200, rid(register.topic), ASSIGNED);
+  assert.ok((await outcome())!.result);
+});
+
+test("a drop while assigning resumes by polling the same operation, not registering again", async () => {
+  const { platform, outcome } = start();
+  const first = platform.lastSocket;
+  const register = acceptUntilRegister(first);
+  respond(first, 202, rid(register.topic), { operationId: "op-9", status: "assigning" }, 3);
+  first.drop();
+  platform.advance(2999);
+  assert.is(platform.sockets.length, 1, "no reconnect before retry-after, though backoff alone would allow it");
+  platform.advance(1);
+  const second = platform.lastSocket;
+  assert.is(platform.sockets.length, 2);
+  second.accept();
+  second.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  const [subscribe] = second.received().filter((p) => p.cmd === "subscribe");
+  second.send({ cmd: "suback", messageId: subscribe.messageId, granted: [1] });
+  const [poll] = second.received();
+  assert.ok(poll.topic.includes("iotdps-get-operationstatus") && poll.topic.endsWith("operationId=op-9"));
+  respond(second, 200, rid(poll.topic), ASSIGNED);
+  assert.ok((await outcome())!.result);
+});
+
+test("the wrong key: CONNACK 'not authorized' is a typed error, no retry", async () => {
+  const { platform, outcome } = start();
+  platform.lastSocket.accept();
+  platform.lastSocket.send({ cmd: "connack", returnCode: 5, sessionPresent: false });
+  const { error } = (await outcome())!;
+  assert.is(error.code, "CONNECT_REFUSED_NOT_AUTHORIZED");
+  assert.is(platform.sockets.length, 1);
+  assert.not.ok(error.message.includes(KEY));
+});
+
+test("a silent server: per-request timeouts, then the overall deadline as DPS_TIMEOUT", async () => {
+  const { platform, outcome } = start({ timeoutMs: 20000, requestTimeoutMs: 4000 });
+  acceptUntilRegister(platform.lastSocket);
+  for (let t = 0; t < 20000; t += 500) {
+    platform.advance(500);
+    const socket = platform.lastSocket;
+    if (!socket.isClosed && socket.written.length === 0) socket.accept();
+  }
+  const { error } = (await outcome())!;
+  assert.is(error.code, "DPS_TIMEOUT");
+  assert.is(platform.pendingTimers, 0);
+  assert.ok(platform.sockets.every((s) => s.isClosed), "no socket left open");
+});
+
+test("cancel() rejects with CANCELLED and closes the connection", async () => {
+  const { platform, client, outcome } = start();
+  acceptUntilRegister(platform.lastSocket);
+  client.cancel();
+  const { error } = (await outcome())!;
+  assert.is(error.code, "CANCELLED");
+  assert.ok(platform.lastSocket.closedByClient);
+  assert.is(platform.pendingTimers, 0);
+});
+
+test("responses to a superseded request are ignored", async () => {
+  const { platform, outcome } = start();
+  const socket = platform.lastSocket;
+  const register = acceptUntilRegister(socket);
+  respond(socket, 503, rid(register.topic), {}, 1);
+  platform.advance(1000);
+  const [again] = socket.received();
+  respond(socket, 200, rid(register.topic), { ...ASSIGNED, registrationState: { ...ASSIGNED.registrationState, assignedHub: "stale" } });
+  respond(socket, 200, rid(again.topic), ASSIGNED);
+  assert.is((await outcome())!.result!.assignedHub, "hub-a.azure-devices.net");
+});
+
+test("an unreadable response is DPS_BAD_RESPONSE", async () => {
+  const { platform, outcome } = start();
+  const socket = platform.lastSocket;
+  const register = acceptUntilRegister(socket);
+  socket.send({ cmd: "publish", topic: "$dps/registrations/res/200/?$rid=" + rid(register.topic), payload: Buffer.from("{not json"), qos: 0, dup: false, retain: false });
+  assert.is((await outcome())!.error.code, "DPS_BAD_RESPONSE");
+});
+
+test("bad options throw at once with typed codes", () => {
+  const platform = new FakePlatform();
+  const base = { idScope: "0ne00000001", registrationId: "dev-1" };
+  assert.is(errorCode(() => new DpsClient(platform, { ...base })), "ARGUMENT_INVALID", "no credential");
+  assert.is(errorCode(() => new DpsClient(platform, { ...base, symmetricKey: KEY, groupKey: KEY })), "ARGUMENT_INVALID", "two credentials");
+  assert.is(errorCode(() => new DpsClient(platform, { ...base, symmetricKey: "not base64!" })), "KEY_INVALID");
+  assert.is(errorCode(() => new DpsClient(platform, { ...base, registrationId: "bad id with spaces", symmetricKey: KEY })), "REGISTRATION_ID_INVALID");
+  assert.is(errorCode(() => new DpsClient(platform, { ...base, idScope: "", symmetricKey: KEY })), "ARGUMENT_INVALID");
+});
+
+test("a clock before 2020 is CLOCK_NOT_SET, not a token Azure would reject", async () => {
+  const platform = new FakePlatform();
+  platform.epochBase = 0;
+  const client = new DpsClient(platform, { idScope: "0ne00000001", registrationId: "dev-1", symmetricKey: KEY });
+  const error = await client.register().catch((e) => e);
+  assert.is(error.code, "CLOCK_NOT_SET");
+  assert.is(platform.sockets.length, 0, "nothing was dialled");
+  assert.is(platform.pendingTimers, 0);
+});
+
+test.run();
