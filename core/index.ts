@@ -1,0 +1,20 @@
+// azure-iot-mqtt-lite/core: the platform-free library. Bring a Platform (platform-node,
+// platform-espruino, or your own) and use DpsClient and, after it, the hub client.
+export { liteError, isLiteError, type LiteError, type LiteErrorDetails } from "./errors";
+export type { Platform, PlatformSocket, SocketHandlers, SocketTarget, TlsOptions } from "./platform";
+export type { CryptoProvider } from "./crypto";
+export { installNative, type NativePaths } from "./native";
+export { DpsClient, DPS_GLOBAL_HOST, type DpsOptions, type DpsResult, type DpsStep } from "./dps";
+export { parseConnectionString, type ConnectionString } from "./connection-string";
+export { deriveDeviceKey, dpsSasToken, hubSasToken, sasExpiry, sasStringToSign, sasToken, sasTokenFromSignature, dpsResourceUri, hubResourceUri } from "./sas";
+export { dpsUsername, hubUsername, hubClientId, type DpsIdentity, type HubIdentity } from "./identity";
+export { MqttSession, type SessionEvent, type SessionOptions } from "./session";
+export { SessionDriver, type DriverOptions } from "./driver";
+export { MqttDecoder, type DecoderOptions } from "./mqtt-decode";
+export { parseClientPacket } from "./mqtt-decode-server";
+export { encodeConnect, encodePublish, encodePuback, encodeSubscribe, encodeUnsubscribe, encodePingreq, encodeDisconnect } from "./mqtt-encode";
+export type { MqttPacket, ConnectPacket, ConnackPacket, PublishPacket, SubscribePacket, SubackPacket, UnsubscribePacket, AckPacket, QoS, Subscription, WillMessage } from "./mqtt-packets";
+export { sha256, hmacSha256 } from "./sha256";
+export { base64Encode, base64Decode } from "./base64";
+export { urlEncode, urlDecode } from "./url";
+export { utf8Encode, utf8Decode } from "./utf8";
