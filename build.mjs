@@ -1,0 +1,60 @@
+// Builds everything from the TypeScript sources with esbuild (and tsc for declarations):
+//   dist/node/      the Node package: index.mjs + index.cjs, and the command line (cli.mjs)
+//   dist/core/      the platform-free core: index.mjs + index.cjs
+//   dist/types/     .d.ts for both
+//   .build/         dev-only bundles: the demo (npm start) and the simulator it starts
+import { build } from "esbuild";
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL(".", import.meta.url));
+const at = (path) => join(root, path);
+
+rmSync(at("dist"), { recursive: true, force: true });
+
+const nodeLibrary = { bundle: true, platform: "node", target: "node18", logLevel: "warning", legalComments: "none" };
+
+async function dualFormat(entry, outBase) {
+  await build({ ...nodeLibrary, entryPoints: [at(entry)], format: "esm", outfile: at(outBase + ".mjs") });
+  await build({ ...nodeLibrary, entryPoints: [at(entry)], format: "cjs", outfile: at(outBase + ".cjs") });
+}
+
+await dualFormat("platform-node/index.ts", "dist/node/index");
+await dualFormat("core/index.ts", "dist/core/index");
+await build({
+  ...nodeLibrary,
+  entryPoints: [at("platform-node/cli.ts")],
+  format: "esm",
+  outfile: at("dist/node/cli.mjs"),
+  banner: { js: "#!/usr/bin/env node" },
+});
+
+// Declarations: tsc writes one .d.ts per source file. Their relative imports carry no extension,
+// which "moduleResolution": "node16" consumers cannot follow, so ".js" is added to each.
+const declarations = spawnSync(process.execPath, [at("node_modules/typescript/bin/tsc"), "-p", at("tsconfig.types.json")], { stdio: "inherit" });
+if (declarations.status !== 0) process.exit(declarations.status ?? 1);
+function addExtensions(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) addExtensions(path);
+    else if (name.endsWith(".d.ts")) {
+      const text = readFileSync(path, "utf8").replace(/(from\s+|import\()(["'])(\.{1,2}\/[^"']+?)(\2)/g, "$1$2$3.js$4");
+      writeFileSync(path, text);
+    }
+  }
+}
+addExtensions(at("dist/types"));
+
+// Dev-only: the end-to-end demo and the simulator it starts (npm start).
+await build({
+  bundle: true,
+  platform: "node",
+  target: "node18",
+  format: "esm",
+  packages: "external",
+  logLevel: "warning",
+  entryPoints: [at("examples/demo.ts")],
+  outfile: at(".build/examples/demo.mjs"),
+});

@@ -1,0 +1,73 @@
+// The shipped command line (dist/node/cli.mjs, built before tests) against the simulator.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startSimulator, type Simulator } from "../../simulator/index";
+
+const cli = suite<{ sim: Simulator; caFile: string }>("command line");
+const CLI = join(process.cwd(), "dist/node/cli.mjs");
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args]);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+cli.before(async (context) => {
+  context.sim = await startSimulator({ dps: { retryAfterSeconds: 0 } });
+  context.caFile = join(mkdtempSync(join(tmpdir(), "aiml-cli-")), "ca.pem");
+  writeFileSync(context.caFile, context.sim.ca);
+});
+
+cli.after(async ({ sim }) => {
+  await sim.close();
+});
+
+// The simulator serves DPS as "localhost" too, so the CLI needs no host mapping.
+const endpoint = (sim: Simulator, caFile: string) => ["--host", "localhost", "--port", String(sim.port), "--ca", caFile];
+
+cli("provision prints the result as JSON and exits 0", async ({ sim, caFile }) => {
+  const key = randomBytes(32).toString("base64");
+  sim.dps.enrollIndividual({ registrationId: "cli-dev-1", attestation: { type: "symmetricKey", primaryKey: key }, customAllocation: () => ({ payload: { ok: true } }) });
+  const { code, stdout, stderr } = await run(["provision", "--id-scope", sim.idScope, "--registration-id", "cli-dev-1", "--symmetric-key", key, "--payload", '{"a":1}', ...endpoint(sim, caFile)]);
+  assert.is(code, 0, stderr);
+  const result = JSON.parse(stdout);
+  assert.is(result.deviceId, "cli-dev-1");
+  assert.is(result.assignedHub, sim.hubs[0]);
+  assert.equal(result.payload, { ok: true });
+});
+
+cli("a refused device prints the typed error and exits 1, without the key", async ({ sim, caFile }) => {
+  const key = randomBytes(32).toString("base64");
+  const { code, stdout, stderr } = await run(["provision", "--id-scope", sim.idScope, "--registration-id", "cli-unknown", "--symmetric-key", key, ...endpoint(sim, caFile)]);
+  assert.is(code, 1);
+  assert.is(stdout, "");
+  const { error } = JSON.parse(stderr);
+  assert.is(error.code, "CONNECT_REFUSED_NOT_AUTHORIZED");
+  assert.not.ok(stderr.includes(key));
+});
+
+cli("a bad key is refused before any connection (exit 1, KEY_INVALID)", async ({ sim, caFile }) => {
+  const { code, stderr } = await run(["provision", "--id-scope", sim.idScope, "--registration-id", "x", "--symmetric-key", "not*base64", ...endpoint(sim, caFile)]);
+  assert.is(code, 1);
+  assert.is(JSON.parse(stderr).error.code, "KEY_INVALID");
+});
+
+cli("usage mistakes exit 2 with the usage text", async () => {
+  for (const args of [[], ["provision", "--nope", "1"], ["provision", "--id-scope"], ["frobnicate"]]) {
+    const { code, stderr } = await run(args);
+    assert.is(code, 2, args.join(" "));
+    assert.ok(stderr.includes("usage:"));
+  }
+});
+
+cli.run();
