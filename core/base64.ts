@@ -20,23 +20,27 @@ export function base64Encode(bytes: Uint8Array): string {
   return text;
 }
 
+function invalid(index: number) {
+  return liteError("BASE64_INVALID", "invalid base64 at index " + index);
+}
+
 /**
  * Decodes padded base64. Throws BASE64_INVALID on a length that is not a multiple of 4, a
  * character outside the alphabet (whitespace included), misplaced padding, or non-zero bits in
  * the last character before padding (RFC 4648 3.5: such text is not the canonical encoding of
- * any bytes, so it is refused rather than silently truncated). Messages give positions only:
+ * any bytes, so it is refused rather than silently truncated). Messages give a position only:
  * the text is usually a key.
  */
 export function base64Decode(text: string): Uint8Array {
   const length = text.length;
-  if (length % 4 !== 0) throw liteError("BASE64_INVALID", "base64 length " + length + " is not a multiple of 4");
+  if (length % 4 !== 0) throw invalid(length);
   const padding = text.charAt(length - 1) !== "=" ? 0 : text.charAt(length - 2) !== "=" ? 1 : 2;
   const out = new Uint8Array((length / 4) * 3 - padding);
   let bits = 0;
   let at = 0;
   for (let i = 0; i < length - padding; i++) {
     const value = ALPHABET.indexOf(text.charAt(i));
-    if (value < 0) throw liteError("BASE64_INVALID", "invalid base64 character at index " + i);
+    if (value < 0) throw invalid(i);
     bits = (bits << 6) | value;
     if ((i & 3) === 3) {
       out[at++] = bits >> 16;
@@ -44,14 +48,11 @@ export function base64Decode(text: string): Uint8Array {
       out[at++] = bits;
     }
   }
-  // The last group holds 2 (one "=") or 1 (two "=") bytes in its high bits; the rest must be zero.
+  // A padded last group holds 2 (one "=") or 1 (two "=") bytes in its high bits; the rest must be zero.
+  if (padding && bits & (padding === 1 ? 3 : 15)) throw invalid(length - padding - 1);
   if (padding === 1) {
-    if (bits & 3) throw liteError("BASE64_INVALID", "base64 has non-zero bits before its padding");
     out[at++] = bits >> 10;
     out[at] = bits >> 2;
-  } else if (padding === 2) {
-    if (bits & 15) throw liteError("BASE64_INVALID", "base64 has non-zero bits before its padding");
-    out[at] = bits >> 4;
-  }
+  } else if (padding === 2) out[at] = bits >> 4;
   return out;
 }

@@ -4,18 +4,32 @@
 // (its Math.pow(2,32) is inexact and it has no Math.imul), and no copy of the whole message:
 // full blocks are hashed in place and only the padded tail is built.
 
-// First 32 bits of the fractional parts of the cube roots of the first 64 primes (FIPS 180-4 4.2.2).
-// An Int32Array keeps them in 256 bytes of one flat buffer rather than 64 variables on Espruino.
-const K = new Int32Array([
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-]);
+/**
+ * The first 32 bits of the fractional parts of the square (`degree` 2) or cube (3) roots of the
+ * first `count` primes: SHA-256's initial hash value and round constants (FIPS 180-4 5.3.3,
+ * 4.2.2), computed as the standard defines them in fewer bytes than 72 literals. A Newton step
+ * corrects Espruino's inexact Math.pow; doubles then hold ~50 fractional bits and no value lies
+ * within 2^-37 of a 32-bit boundary, so truncation is exact (every NIST vector depends on it).
+ */
+function primeRootBits(count: number, degree: number): Int32Array {
+  const bits = new Int32Array(count);
+  for (let n = 2, found = 0; found < count; n++) {
+    let prime = true;
+    for (let d = 2; d * d <= n; d++) if (n % d === 0) prime = false;
+    if (prime) {
+      let root = Math.pow(n, 1 / degree);
+      const lower = degree === 3 ? root * root : root; // root^(degree-1)
+      root -= (root * lower - n) / (degree * lower);
+      bits[found++] = ((root - Math.floor(root)) * 4294967296) | 0;
+    }
+  }
+  return bits;
+}
+
+// Int32Arrays: 288 bytes in two flat buffers rather than 72 variables on Espruino. Pure, so a
+// bundle that never hashes drops them.
+const H0 = /* @__PURE__ */ primeRootBits(8, 2);
+const K = /* @__PURE__ */ primeRootBits(64, 3);
 
 /** Processes the 64-byte block at `bytes[offset]` into `state`, using `w` as the message schedule. */
 function compress(state: Int32Array, w: Int32Array, bytes: Uint8Array, offset: number): void {
@@ -62,18 +76,17 @@ function compress(state: Int32Array, w: Int32Array, bytes: Uint8Array, offset: n
 }
 
 export function sha256(data: Uint8Array): Uint8Array {
-  // Initial hash value (FIPS 180-4 5.3.3). Int32Array stores wrap mod 2^32, so `+=` above needs no `| 0`.
-  const state = new Int32Array([
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-  ]);
+  // Int32Array stores wrap mod 2^32, so the `+=` in compress needs no `| 0`.
+  const state = new Int32Array(H0);
   const w = new Int32Array(64);
   const length = data.length;
   const full = length - (length % 64);
   for (let offset = 0; offset < full; offset += 64) compress(state, w, data, offset);
 
   // Padding (5.1.1): 0x80, zeros, then the bit length as 64 bits big-endian; one or two blocks.
+  // Copied by hand: Espruino refuses a subarray whose byteOffset is 65536 or more.
   const tail = new Uint8Array(length - full < 56 ? 64 : 128);
-  tail.set(data.subarray(full), 0);
+  for (let i = full; i < length; i++) tail[i - full] = data[i];
   tail[length - full] = 0x80;
   const end = tail.length;
   tail[end - 5] = length >>> 29; // high bits of length * 8, without leaving 32-bit arithmetic

@@ -6,18 +6,8 @@ import { utf8Decode, utf8Encode } from "./utf8";
 
 const HEX = "0123456789ABCDEF";
 
-/** True for the RFC 3986 unreserved set (2.3): A-Z a-z 0-9 - . _ ~ */
-function isUnreserved(byte: number): boolean {
-  return (
-    (byte >= 0x61 && byte <= 0x7a) ||
-    (byte >= 0x41 && byte <= 0x5a) ||
-    (byte >= 0x30 && byte <= 0x39) ||
-    byte === 0x2d ||
-    byte === 0x2e ||
-    byte === 0x5f ||
-    byte === 0x7e
-  );
-}
+// The RFC 3986 unreserved set (2.3): A-Z a-z 0-9 - . _ ~ (\w is exactly [A-Za-z0-9_]).
+const UNRESERVED = /[\w.~-]/;
 
 /**
  * Encodes every byte of the UTF-8 form of `text` except the unreserved set as %XX (upper-case hex,
@@ -29,7 +19,8 @@ export function urlEncode(text: string): string {
   let out = "";
   for (let i = 0; i < bytes.length; i++) {
     const byte = bytes[i];
-    out += isUnreserved(byte) ? String.fromCharCode(byte) : "%" + HEX.charAt(byte >> 4) + HEX.charAt(byte & 15);
+    const char = String.fromCharCode(byte);
+    out += UNRESERVED.test(char) ? char : "%" + HEX.charAt(byte >> 4) + HEX.charAt(byte & 15);
   }
   return out;
 }
