@@ -1,0 +1,68 @@
+// IoT Hub device connection strings, as the Azure portal and SDKs give them:
+//   HostName={hub};DeviceId={id}[;ModuleId={id}][;GatewayHostName={host}];{credential}
+// where the credential is exactly one of SharedAccessKey={base64}, SharedAccessSignature={token}
+// or x509=true. Parsing is strict: a typo in a part name or a doubled part is an error that names
+// the part, never silently ignored. Values are never quoted in errors: they may be secrets.
+import { liteError } from "./errors";
+import { checkHubIdentity, type HubIdentity } from "./identity";
+import { decodeKey } from "./sas";
+
+export interface ConnectionString extends HubIdentity {
+  /** IoT Edge gateway to connect through; the identity, username and token still name `hostName`. */
+  gatewayHostName?: string;
+  sharedAccessKey?: string;
+  /** A ready-made token ("SharedAccessSignature sr=..."), used as the password until it expires. */
+  sharedAccessSignature?: string;
+  /** True for X.509 client-certificate authentication (the TLS layer carries the credential). */
+  x509?: boolean;
+}
+
+const PARTS = ["HostName", "DeviceId", "ModuleId", "GatewayHostName", "SharedAccessKey", "SharedAccessSignature", "x509"];
+
+/**
+ * How an unknown part is named in its error: by name when it looks like one (letters and digits,
+ * no longer than the longest Azure part name, 21), else by position, because a longer or odder
+ * "name" is more likely a pasted secret (an Azure key is 16-64 bytes: at least 22 base64 characters).
+ */
+function describePart(name: string, index: number): string {
+  return name.length <= 21 && /^[A-Za-z0-9]+$/.test(name) ? name : "number " + (index + 1);
+}
+
+export function parseConnectionString(text: string): ConnectionString {
+  if (typeof text !== "string") throw liteError("CONNECTION_STRING_MALFORMED", "connection string must be a string");
+  // Tolerate the surroundings of copy and paste (whitespace, a trailing ';'), nothing inside.
+  let body = text.trim();
+  if (body.charAt(body.length - 1) === ";") body = body.substring(0, body.length - 1);
+  // Each part lands in the field named like it with a lower-case first letter (HostName -> hostName).
+  const parts: { [field: string]: string } = {};
+  const segments = body.split(";");
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i];
+    const equals = segment.indexOf("=");
+    if (equals < 1) throw liteError("CONNECTION_STRING_MALFORMED", "part number " + (i + 1) + " is not Name=value");
+    const name = segment.substring(0, equals);
+    if (PARTS.indexOf(name) < 0) throw liteError("CONNECTION_STRING_UNKNOWN_PART", "unknown part " + describePart(name, i));
+    const field = name.charAt(0).toLowerCase() + name.substring(1);
+    if (parts[field] !== undefined) throw liteError("CONNECTION_STRING_DUPLICATE_PART", name + " appears twice");
+    const value = segment.substring(equals + 1);
+    if (value === "") throw liteError("CONNECTION_STRING_EMPTY_PART", name + " is empty");
+    parts[field] = value;
+  }
+  const missing = parts.hostName === undefined ? "HostName" : parts.deviceId === undefined ? "DeviceId" : "";
+  if (missing) throw liteError("CONNECTION_STRING_MISSING_PART", missing + " is missing");
+  const result = parts as unknown as ConnectionString;
+  checkHubIdentity(result);
+
+  if ((parts.sharedAccessKey ? 1 : 0) + (parts.sharedAccessSignature ? 1 : 0) + (parts.x509 ? 1 : 0) !== 1) {
+    throw liteError("CONNECTION_STRING_CREDENTIAL", "needs exactly one of SharedAccessKey, SharedAccessSignature, x509=true");
+  }
+  if (parts.sharedAccessKey) decodeKey(parts.sharedAccessKey, "SharedAccessKey");
+  if (parts.sharedAccessSignature && parts.sharedAccessSignature.indexOf("SharedAccessSignature ") !== 0) {
+    throw liteError("CONNECTION_STRING_MALFORMED", "SharedAccessSignature is not a token");
+  }
+  if (parts.x509) {
+    if (parts.x509.toLowerCase() !== "true") throw liteError("CONNECTION_STRING_MALFORMED", "x509 must be true");
+    result.x509 = true;
+  }
+  return result;
+}
