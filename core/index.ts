@@ -18,3 +18,7 @@ export { sha256, hmacSha256 } from "./sha256";
 export { base64Encode, base64Decode } from "./base64";
 export { urlEncode, urlDecode } from "./url";
 export { utf8Encode, utf8Decode } from "./utf8";
+export { HubClient, type C2dMessage, type MethodHandler, type MethodRequest, type MethodResponse, type TelemetryOptions, type Twin } from "./hub";
+export type { HubOptions, HubWill } from "./hub-options";
+export type { SystemProperties } from "./hub-topics";
+export { connectViaDps, hubOptionsFromDps, type ViaDps, type ViaDpsOptions } from "./hub-dps";

@@ -8,7 +8,9 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const outdir = join(root, ".build/test");
+// One directory per run, so runs started side by side (several engineers, one checkout) never
+// delete each other's files.
+const outdir = join(root, ".build/test-" + process.pid);
 const filters = process.argv.slice(2);
 
 function findTests(dir) {
@@ -42,4 +44,5 @@ const result = spawnSync(process.execPath, [join(root, "node_modules/uvu/bin.js"
   cwd: root,
   stdio: "inherit",
 });
+rmSync(outdir, { recursive: true, force: true });
 process.exit(result.status ?? 1);

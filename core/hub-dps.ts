@@ -1,0 +1,48 @@
+// From DPS to the hub, and back to DPS when the hub keeps refusing the device (PROTOCOL.md 4):
+// provision (or reuse a cached assignment), connect to the assigned hub with the same credential,
+// and let the client provision again after repeated refusals of its credentials.
+import { DpsClient, dpsDeviceKey, type DpsOptions, type DpsResult } from "./dps";
+import { HubClient } from "./hub";
+import type { HubOptions } from "./hub-options";
+import type { Platform } from "./platform";
+
+export interface ViaDpsOptions {
+  dps: DpsOptions;
+  /** Hub settings other than identity and credential (model id, keep-alive, will, bounds...). */
+  hub?: HubOptions;
+  /** A DPS result saved from an earlier run: connect to that hub without provisioning first. */
+  cached?: DpsResult;
+  /** Consecutive credential refusals by the hub before provisioning again. Default 3. */
+  reprovisionAfter?: number;
+}
+
+/** Hub options for the device DPS assigned, with the credential it proved to DPS. */
+export function hubOptionsFromDps(platform: Platform, dps: DpsOptions, result: DpsResult, extra?: HubOptions): HubOptions {
+  const options: HubOptions = {};
+  if (extra) for (const name in extra) (options as { [name: string]: unknown })[name] = (extra as { [name: string]: unknown })[name];
+  options.hostName = result.assignedHub;
+  options.deviceId = result.deviceId;
+  options.sharedAccessKey = dpsDeviceKey(dps, platform);
+  options.cert = dps.cert;
+  options.key = dps.key;
+  if (options.ca === undefined) options.ca = dps.ca;
+  return options;
+}
+
+export interface ViaDps {
+  client: HubClient;
+  /** The assignment used: fresh from DPS, or the cached one. Save it for the next start. */
+  provisioning: DpsResult;
+}
+
+/** Provisions (unless a cached result is given), then connects to the assigned hub. */
+export function connectViaDps(platform: Platform, options: ViaDpsOptions): Promise<ViaDps> {
+  const provision = () => new DpsClient(platform, options.dps).register();
+  const start = options.cached ? Promise.resolve(options.cached) : provision();
+  return start.then((provisioning) => {
+    const client = new HubClient(platform, hubOptionsFromDps(platform, options.dps, provisioning, options.hub));
+    client.reprovisionAfter = options.reprovisionAfter || 3;
+    client.reprovision = () => provision().then((fresh) => hubOptionsFromDps(platform, options.dps, fresh, options.hub));
+    return client.connect().then(() => ({ client, provisioning }));
+  });
+}

@@ -1,0 +1,111 @@
+// From what an application gives (a connection string, or host/device/credential fields) to what
+// a connection needs: the identity, where to dial, the CONNECT username and a fresh password.
+import { parseConnectionString } from "./connection-string";
+import type { CryptoProvider } from "./crypto";
+import { liteError } from "./errors";
+import type { Params } from "./params";
+import { checkHubIdentity, checkNonEmpty, hubClientId, hubUsername, type HubIdentity } from "./identity";
+import type { SocketTarget } from "./platform";
+import { decodeKey, hubSasToken, sasExpiry } from "./sas";
+import type { SystemProperties } from "./hub-topics";
+
+export interface HubWill extends SystemProperties {
+  payload: string | Uint8Array;
+  properties?: Params;
+  qos?: 0 | 1;
+}
+
+export interface HubOptions {
+  /** `HostName=...;DeviceId=...;SharedAccessKey=...` (or the fields below). */
+  connectionString?: string;
+  hostName?: string;
+  deviceId?: string;
+  moduleId?: string;
+  /** The device's (or module's) symmetric key, base64: tokens are signed and renewed from it. */
+  sharedAccessKey?: string;
+  /** A ready-made token; it cannot be renewed, so the connection ends when it expires. */
+  sasToken?: string;
+  /** X.509 client certificate chain and key (PEM). */
+  cert?: string;
+  key?: string;
+  /** Dial this host (an IoT Edge gateway) instead of hostName; identity and token still name hostName. */
+  gatewayHostName?: string;
+  /** Default 8883. */
+  port?: number;
+  /** Trust anchors (PEM) replacing the platform's defaults. */
+  ca?: string | string[];
+  /** IoT Plug and Play model id (DTMI), announced in the username. */
+  modelId?: string;
+  /** Default 2021-04-12. */
+  apiVersion?: string;
+  /** CleanSession. Default false: cloud-to-device messages wait for the device across connections. */
+  clean?: boolean;
+  /** Default 240 s (the hub allows up to 1177). */
+  keepAliveSeconds?: number;
+  /** Lifetime of each SAS token; the client reconnects with a fresh one before it ends. Default 3600 s. */
+  sasTtlSeconds?: number;
+  /** Sent by the hub as telemetry (iothub-MessageType: Will) if the connection drops without DISCONNECT. */
+  will?: HubWill;
+  /** Wait for each twin response, and for CONNACK/SUBACK/PUBACK. Default 30,000 ms. */
+  requestTimeoutMs?: number;
+  /** Reconnect backoff: full jitter between 0 and min(max, min * 2^attempt). Defaults 1,000 / 60,000 ms. */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  /** Offline queue and inflight bounds (see MqttSession). */
+  maxQueuedMessages?: number;
+  maxQueuedBytes?: number;
+  maxInflight?: number;
+  maxPacketBytes?: number;
+}
+
+export interface ResolvedHub {
+  identity: HubIdentity;
+  key?: string;
+  sasToken?: string;
+  target: SocketTarget;
+  clientId: string;
+  username: string;
+}
+
+/** Checks and resolves options; throws typed errors for anything missing or contradictory. */
+export function resolveHub(options: HubOptions): ResolvedHub {
+  let identity: HubIdentity;
+  let key = options.sharedAccessKey;
+  let sasToken = options.sasToken;
+  let x509 = !!(options.cert || options.key);
+  let gateway = options.gatewayHostName;
+  if (options.connectionString) {
+    const parsed = parseConnectionString(options.connectionString);
+    identity = { hostName: parsed.hostName, deviceId: parsed.deviceId, moduleId: parsed.moduleId };
+    key = key || parsed.sharedAccessKey;
+    sasToken = sasToken || parsed.sharedAccessSignature;
+    x509 = x509 || !!parsed.x509;
+    gateway = gateway || parsed.gatewayHostName;
+  } else {
+    identity = checkHubIdentity({ hostName: options.hostName as string, deviceId: options.deviceId as string, moduleId: options.moduleId });
+  }
+  if ((key ? 1 : 0) + (sasToken ? 1 : 0) + (x509 ? 1 : 0) !== 1) {
+    throw liteError("ARGUMENT_INVALID", "give exactly one credential: sharedAccessKey, sasToken, or cert and key");
+  }
+  if (key) decodeKey(key, "sharedAccessKey");
+  if (x509) {
+    checkNonEmpty(options.cert, "cert");
+    checkNonEmpty(options.key, "key");
+  }
+  const target: SocketTarget = { host: gateway || identity.hostName, port: options.port || 8883 };
+  if (options.ca || x509) target.tls = { ca: options.ca, cert: options.cert, key: options.key };
+  return {
+    identity,
+    key,
+    sasToken,
+    target,
+    clientId: hubClientId(identity),
+    username: hubUsername(identity, options.modelId, options.apiVersion),
+  };
+}
+
+/** This connection's password: a fresh token from the key, the given token, or none for X.509. */
+export function hubPassword(hub: ResolvedHub, epochSeconds: number, ttlSeconds: number, crypto?: CryptoProvider): string | undefined {
+  if (hub.key) return hubSasToken(hub.identity, hub.key, sasExpiry(epochSeconds, ttlSeconds), crypto);
+  return hub.sasToken;
+}

@@ -1,0 +1,133 @@
+// IoT Hub's device topics as pure functions (PROTOCOL.md 3): the topics a device publishes and
+// subscribes to, property bags, and the reading of what arrives into typed records.
+import { liteError } from "./errors";
+import { formatParams, parseParams, parseStatusTopic, type Params, type StatusTopic } from "./params";
+import type { HubIdentity } from "./identity";
+
+export const TWIN_RESPONSE_FILTER = "$iothub/twin/res/#";
+export const DESIRED_FILTER = "$iothub/twin/PATCH/properties/desired/#";
+export const METHODS_FILTER = "$iothub/methods/POST/#";
+const TWIN_RESPONSE_PREFIX = "$iothub/twin/res/";
+const DESIRED_PREFIX = "$iothub/twin/PATCH/properties/desired/";
+const METHOD_PREFIX = "$iothub/methods/POST/";
+
+/** Message properties IoT Hub carries as `$.` system properties in a property bag. */
+export interface SystemProperties {
+  messageId?: string;
+  correlationId?: string;
+  contentType?: string;
+  contentEncoding?: string;
+  /** ISO 8601 creation time. */
+  creationTime?: string;
+  /** IoT Plug and Play component name. */
+  component?: string;
+  /** Cloud-to-device only: the destination (`$.to`) and expiry (`$.exp`), as the hub sends them. */
+  to?: string;
+  expiry?: string;
+}
+
+// Our field names and the bag keys IoT Hub uses for them.
+const SYSTEM_KEYS: { [field: string]: string } = {
+  messageId: "$.mid",
+  correlationId: "$.cid",
+  contentType: "$.ct",
+  contentEncoding: "$.ce",
+  creationTime: "$.ctime",
+  component: "$.sub",
+  to: "$.to",
+  expiry: "$.exp",
+};
+
+/** `devices/{id}` or `devices/{id}/modules/{moduleId}`. */
+function identityPath(identity: HubIdentity): string {
+  return "devices/" + identity.deviceId + (identity.moduleId === undefined ? "" : "/modules/" + identity.moduleId);
+}
+
+export function c2dFilter(identity: HubIdentity): string {
+  return identityPath(identity) + "/messages/devicebound/#";
+}
+
+/**
+ * `devices/{id}/messages/events/{bag}`: application properties then system properties, each key
+ * and value URL-encoded. Application keys may not start with `$.` (reserved for the system).
+ */
+export function telemetryTopic(identity: HubIdentity, properties?: Params, system?: SystemProperties): string {
+  const bag: Params = {};
+  if (properties) {
+    for (const key in properties) {
+      const value = properties[key];
+      if (!key || key.indexOf("$.") === 0 || typeof value !== "string") {
+        throw liteError("PROPERTY_INVALID", "property " + JSON.stringify(key) + " needs a name without '$.' and a string value");
+      }
+      bag[key] = value;
+    }
+  }
+  if (system) {
+    for (const field in SYSTEM_KEYS) {
+      const value = (system as { [field: string]: string | undefined })[field];
+      if (value !== undefined) bag[SYSTEM_KEYS[field]] = value;
+    }
+  }
+  return identityPath(identity) + "/messages/events/" + formatParams(bag);
+}
+
+export function twinGetTopic(rid: string): string {
+  return "$iothub/twin/GET/?$rid=" + rid;
+}
+
+export function twinPatchTopic(rid: string): string {
+  return "$iothub/twin/PATCH/properties/reported/?$rid=" + rid;
+}
+
+export function methodResponseTopic(status: number, rid: string): string {
+  return "$iothub/methods/res/" + status + "/?$rid=" + rid;
+}
+
+export interface BagMessage {
+  properties: Params;
+  systemProperties: SystemProperties;
+}
+
+/** Splits a property bag into application properties and known system properties. */
+export function readPropertyBag(bag: string): BagMessage {
+  const params = parseParams(bag);
+  const properties: Params = {};
+  const systemProperties: { [field: string]: string } = {};
+  for (const key in params) {
+    let field: string | undefined;
+    for (const name in SYSTEM_KEYS) if (SYSTEM_KEYS[name] === key) field = name;
+    if (field) systemProperties[field] = params[key];
+    else properties[key] = params[key];
+  }
+  return { properties, systemProperties };
+}
+
+/** The property bag of a cloud-to-device topic, or undefined for another topic. */
+export function readC2dTopic(identity: HubIdentity, topic: string): BagMessage | undefined {
+  const prefix = identityPath(identity) + "/messages/devicebound/";
+  return topic.indexOf(prefix) === 0 ? readPropertyBag(topic.substring(prefix.length)) : undefined;
+}
+
+/** `$iothub/twin/res/{status}/?$rid=..[&$version=..]`, or undefined for another topic. */
+export function readTwinResponseTopic(topic: string): StatusTopic | undefined {
+  return parseStatusTopic(topic, TWIN_RESPONSE_PREFIX);
+}
+
+/** The `$version` of a desired-properties notification, or undefined for another topic. */
+export function readDesiredTopic(topic: string): number | undefined {
+  if (topic.indexOf(DESIRED_PREFIX) !== 0) return undefined;
+  const query = topic.substring(DESIRED_PREFIX.length);
+  const version = parseInt(parseParams(query.charAt(0) === "?" ? query.substring(1) : query)["$version"], 10);
+  if (!(version >= 0)) throw liteError("MQTT_BAD_TOPIC", "desired-properties topic without $version: " + topic);
+  return version;
+}
+
+/** `$iothub/methods/POST/{name}/?$rid={rid}` as {name, rid}, or undefined for another topic. */
+export function readMethodTopic(topic: string): { name: string; rid: string } | undefined {
+  if (topic.indexOf(METHOD_PREFIX) !== 0) return undefined;
+  const rest = topic.substring(METHOD_PREFIX.length);
+  const end = rest.indexOf("/?");
+  const rid = end > 0 ? parseParams(rest.substring(end + 2))["$rid"] : undefined;
+  if (!rid) throw liteError("MQTT_BAD_TOPIC", "method request without a name or $rid: " + topic);
+  return { name: rest.substring(0, end), rid };
+}

@@ -1,0 +1,125 @@
+// Twin requests (GET, PATCH reported) correlated with their responses by `$rid` (PROTOCOL.md 3).
+// A request waits for a connection, goes again on the next connection if the link dropped
+// before its answer (each send has a fresh $rid, so a late answer can never be mistaken), is
+// retried after 429/5xx with backoff, and fails with a typed error at its deadline.
+import { liteError, type LiteError } from "./errors";
+import type { Params } from "./params";
+import type { Platform } from "./platform";
+import { backoffDelay } from "./retry";
+import { utf8Decode } from "./utf8";
+
+export interface TwinResponse {
+  status: number;
+  /** `$version` from the topic (the new reported version after a PATCH). */
+  version?: number;
+  /** The parsed JSON body, when there is one. */
+  body?: any;
+}
+
+interface TwinRequest {
+  rid: string;
+  topic: (rid: string) => string;
+  payload: string;
+  sent: boolean;
+  retries: number;
+  deadline: unknown;
+  retryTimer: unknown;
+  resolve: (response: TwinResponse) => void;
+  reject: (error: LiteError) => void;
+}
+
+const RETRIES = 3;
+const STATUS_CODES: { [status: number]: string } = { 400: "TWIN_BAD_REQUEST", 429: "TWIN_THROTTLED" };
+
+export class TwinRequests {
+  private readonly platform: Platform;
+  /** Publishes on the current connection; false when there is none (the request waits). */
+  private readonly send: (topic: string, payload: string) => boolean;
+  private readonly timeoutMs: number;
+  private requests: TwinRequest[] = [];
+  private lastRid = 0;
+
+  constructor(platform: Platform, send: (topic: string, payload: string) => boolean, timeoutMs: number) {
+    this.platform = platform;
+    this.send = send;
+    this.timeoutMs = timeoutMs;
+  }
+
+  request(topic: (rid: string) => string, payload: string): Promise<TwinResponse> {
+    return new Promise<TwinResponse>((resolve, reject) => {
+      const request: TwinRequest = { rid: "", topic, payload, sent: false, retries: 0, deadline: undefined, retryTimer: undefined, resolve, reject };
+      request.deadline = this.platform.setTimer(this.timeoutMs, () => {
+        request.deadline = undefined;
+        this.settle(request, liteError("TWIN_TIMEOUT", "no twin response in time", { retryable: true }));
+      });
+      this.requests.push(request);
+      this.trySend(request);
+    });
+  }
+
+  /** Sends every request still waiting for a connection (call once subscriptions are in place). */
+  flush(): void {
+    const waiting = this.requests.slice();
+    for (let i = 0; i < waiting.length; i++) if (!waiting[i].sent && waiting[i].retryTimer === undefined) this.trySend(waiting[i]);
+  }
+
+  /** The connection dropped: answers to what was sent on it will never come, so send again later. */
+  connectionLost(): void {
+    for (let i = 0; i < this.requests.length; i++) this.requests[i].sent = false;
+  }
+
+  /** Settles the request this response answers; false if no request has that $rid. */
+  handleResponse(status: number, params: Params, payload: Uint8Array): boolean {
+    let request: TwinRequest | undefined;
+    for (let i = 0; i < this.requests.length; i++) if (this.requests[i].sent && this.requests[i].rid === params["$rid"]) request = this.requests[i];
+    if (!request) return false;
+    const response: TwinResponse = { status };
+    if (params["$version"] !== undefined) response.version = parseInt(params["$version"], 10);
+    if (payload.length) {
+      try {
+        response.body = JSON.parse(utf8Decode(payload, 0, payload.length));
+      } catch (error) {
+        this.settle(request, liteError("TWIN_BAD_RESPONSE", "twin response body is not JSON (status " + status + ")"));
+        return true;
+      }
+    }
+    if (status >= 200 && status < 300) {
+      this.settle(request, undefined, response);
+      return true;
+    }
+    const retryable = status === 429 || status >= 500;
+    let message = "the twin request failed with status " + status;
+    if (response.body && response.body.message) message += ": " + response.body.message;
+    const error = liteError(STATUS_CODES[status] || (status >= 500 ? "TWIN_SERVICE_ERROR" : "TWIN_UNEXPECTED_STATUS"), message, { status, retryable });
+    if (!retryable || request.retries >= RETRIES) {
+      this.settle(request, error);
+      return true;
+    }
+    const retry = request as TwinRequest;
+    retry.sent = false;
+    retry.retryTimer = this.platform.setTimer(backoffDelay(retry.retries++, this.platform.random(), 1000, 10000), () => {
+      retry.retryTimer = undefined;
+      this.trySend(retry);
+    });
+    return true;
+  }
+
+  failAll(error: LiteError): void {
+    while (this.requests.length) this.settle(this.requests[0], error);
+  }
+
+  private trySend(request: TwinRequest): void {
+    request.rid = String(++this.lastRid);
+    request.sent = this.send(request.topic(request.rid), request.payload);
+  }
+
+  private settle(request: TwinRequest, error: LiteError | undefined, response?: TwinResponse): void {
+    const index = this.requests.indexOf(request);
+    if (index < 0) return;
+    this.requests.splice(index, 1);
+    if (request.deadline !== undefined) this.platform.clearTimer(request.deadline);
+    if (request.retryTimer !== undefined) this.platform.clearTimer(request.retryTimer);
+    if (error) request.reject(error);
+    else request.resolve(response as TwinResponse);
+  }
+}

@@ -1,0 +1,369 @@
+// The hub client on a fake platform: the test plays IoT Hub and moves virtual time, so
+// reconnection, backoff, SAS renewal, twin resync and re-provisioning run deterministically.
+// test/flows/hub.test.ts runs the same features over real TLS against the simulator.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { createHmac } from "node:crypto";
+import { HubClient, type Twin } from "../../core/hub";
+import type { HubOptions } from "../../core/hub-options";
+import { errorCode } from "../helpers/errors";
+import { FakePlatform, type FakeSocket } from "../helpers/fake-platform";
+
+const KEY = Buffer.from("hub-device-key-0123456789abcdef!").toString("base64");
+const HOST = "hub-a.azure-devices.net";
+
+function setup(options: Partial<HubOptions> = {}) {
+  const platform = new FakePlatform(7);
+  const client = new HubClient(platform, { hostName: HOST, deviceId: "dev-1", sharedAccessKey: KEY, ...options });
+  const events: Array<[string, any, any?, any?]> = [];
+  // "desired" is left out: a desired listener makes the client GET the twin after connecting.
+  for (const name of ["connected", "disconnected", "error", "message", "reprovisioning"]) {
+    client.on(name, (a?: any, b?: any, c?: any) => events.push([name, a, b, c]));
+  }
+  return { platform, client, events };
+}
+
+/** Plays the hub's side of a connection until the client is subscribed: the CONNECT, the
+ * SUBSCRIBE, and the publishes the client sent before SUBACK (queued telemetry goes at CONNACK). */
+function serve(socket: FakeSocket, granted?: number[]): any {
+  socket.accept();
+  const [connect] = socket.received();
+  socket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  const early = socket.received();
+  const subscribe = early.find((p) => p.cmd === "subscribe");
+  socket.send({ cmd: "suback", messageId: subscribe.messageId, granted: granted ?? subscribe.subscriptions.map((s: any) => s.qos) });
+  return { connect, subscribe, publishes: early.filter((p) => p.cmd === "publish") };
+}
+
+function publishTo(socket: FakeSocket, topic: string, payload: unknown, qos = 0, messageId?: number) {
+  const body = payload instanceof Uint8Array || typeof payload === "string" ? Buffer.from(payload as any) : Buffer.from(JSON.stringify(payload));
+  socket.send({ cmd: "publish", topic, payload: body, qos, messageId, dup: false, retain: false });
+}
+
+function rid(topic: string): string {
+  return /\$rid=([^&]+)/.exec(topic)![1];
+}
+
+test("CONNECT: client id, username with model id, clean session 0, keep-alive, a hub SAS; then the four subscriptions", async () => {
+  const { platform, client } = setup({ modelId: "dtmi:com:example:Thermostat;1" });
+  const connecting = client.connect();
+  const socket = platform.lastSocket;
+  assert.equal(socket.target, { host: HOST, port: 8883 });
+  const { connect, subscribe } = serve(socket);
+  await connecting;
+  assert.ok(client.connected);
+  assert.is(connect.clientId, "dev-1");
+  assert.is(connect.username, HOST + "/dev-1/?api-version=2021-04-12&model-id=dtmi%3Acom%3Aexample%3AThermostat%3B1");
+  assert.is(connect.clean, false);
+  assert.is(connect.keepalive, 240);
+  const expiry = platform.epochBase + 3600;
+  const sr = encodeURIComponent(HOST + "/devices/dev-1");
+  const sig = createHmac("sha256", Buffer.from(KEY, "base64")).update(sr + "\n" + expiry).digest("base64");
+  assert.is(connect.password.toString(), "SharedAccessSignature sr=" + sr + "&sig=" + encodeURIComponent(sig) + "&se=" + expiry);
+  assert.equal(subscribe.subscriptions, [
+    { topic: "devices/dev-1/messages/devicebound/#", qos: 1 },
+    { topic: "$iothub/twin/res/#", qos: 0 },
+    { topic: "$iothub/twin/PATCH/properties/desired/#", qos: 0 },
+    { topic: "$iothub/methods/POST/#", qos: 0 },
+  ]);
+});
+
+test("a module connects as deviceId/moduleId and does not subscribe to cloud-to-device", async () => {
+  const { platform, client } = setup({ moduleId: "sensor" });
+  const connecting = client.connect();
+  const { connect, subscribe } = serve(platform.lastSocket);
+  await connecting;
+  assert.is(connect.clientId, "dev-1/sensor");
+  assert.ok(!subscribe.subscriptions.some((s: any) => s.topic.includes("devicebound")));
+});
+
+test("telemetry: property bag with system properties, settles on PUBACK; JSON gets its content type", async () => {
+  const { platform, client } = setup();
+  const connecting = client.connect();
+  const socket = platform.lastSocket;
+  serve(socket);
+  await connecting;
+  let settled = false;
+  const sent = client.sendTelemetry({ temperature: 21.5 }, { properties: { "alert level": "a&b=c/d é" }, messageId: "m-1" }).then(() => (settled = true));
+  const [publish] = socket.received();
+  assert.is(publish.qos, 1);
+  assert.is(publish.topic, "devices/dev-1/messages/events/alert%20level=a%26b%3Dc%2Fd%20%C3%A9&%24.mid=m-1&%24.ct=application%2Fjson&%24.ce=utf-8");
+  assert.equal(JSON.parse(publish.payload.toString()), { temperature: 21.5 });
+  await platform.settle();
+  assert.not.ok(settled, "not before PUBACK");
+  socket.send({ cmd: "puback", messageId: publish.messageId });
+  await sent;
+  assert.ok(settled);
+});
+
+test("telemetry refused before sending: over 256 KB, QoS 2, a '$.' property, a non-string value", async () => {
+  const { platform, client } = setup();
+  const checks: Array<[Promise<void>, string]> = [
+    [client.sendTelemetry(new Uint8Array(262144)), "MESSAGE_TOO_LARGE"],
+    [client.sendTelemetry("x", { qos: 2 as 0 }), "MQTT_BAD_QOS"],
+    [client.sendTelemetry("x", { properties: { "$.mid": "no" } }), "PROPERTY_INVALID"],
+    [client.sendTelemetry("x", { properties: { n: 5 as unknown as string } }), "PROPERTY_INVALID"],
+  ];
+  for (const [promise, code] of checks) assert.is((await promise.catch((e) => e)).code, code);
+  client.connect();
+  platform.lastSocket.accept();
+  assert.equal(platform.lastSocket.received().map((p) => p.cmd), ["connect"], "nothing was queued for sending");
+});
+
+test("offline: telemetry queues, the queue is bounded, and queued messages go out once connected", async () => {
+  const { platform, client } = setup({ maxQueuedMessages: 2 });
+  const first = client.sendTelemetry("one");
+  const second = client.sendTelemetry("two");
+  assert.is((await client.sendTelemetry("three").catch((e) => e)).code, "QUEUE_FULL");
+  const connecting = client.connect();
+  const socket = platform.lastSocket;
+  const { publishes } = serve(socket);
+  await connecting;
+  assert.equal(publishes.map((p: any) => p.payload.toString()), ["one", "two"]);
+  for (const p of publishes) socket.send({ cmd: "puback", messageId: p.messageId });
+  await Promise.all([first, second]);
+});
+
+test("cloud-to-device: delivered with decoded properties, then acknowledged", async () => {
+  const { platform, client, events } = setup();
+  const connecting = client.connect();
+  const socket = platform.lastSocket;
+  serve(socket);
+  await connecting;
+  let acknowledgedBeforeHandler = false;
+  client.on("message", () => (acknowledgedBeforeHandler = socket.received().some((p) => p.cmd === "puback")));
+  publishTo(socket, "devices/dev-1/messages/devicebound/%24.mid=abc&%24.to=%2Fdevices%2Fdev-1%2Fmessages%2Fdevicebound&color=dark%20blue&%C3%A9=%E2%82%AC", "turn on", 1, 41);
+  const message = events.find((e) => e[0] === "message")![1];
+  assert.is(Buffer.from(message.payload).toString(), "turn on");
+  assert.equal(message.properties, { color: "dark blue", "é": "€" });
+  assert.equal(message.systemProperties, { messageId: "abc", to: "/devices/dev-1/messages/devicebound" });
+  assert.not.ok(acknowledgedBeforeHandler, "PUBACK only after the application had the message");
+  assert.equal(socket.received().map((p) => [p.cmd, p.messageId]), [["puback", 41]]);
+});
+
+test("twin: get, update reported (new version), 400 is a typed error, 429 is retried", async () => {
+  const { platform, client } = setup();
+  const connecting = client.connect();
+  const socket = platform.lastSocket;
+  serve(socket);
+  await connecting;
+  const gotten = client.getTwin();
+  const [get] = socket.received();
+  assert.ok(get.topic.startsWith("$iothub/twin/GET/?$rid="));
+  const twin: Twin = { desired: { rate: 5, $version: 3 }, reported: { $version: 8 } };
+  publishTo(socket, "$iothub/twin/res/200/?$rid=" + rid(get.topic), twin);
+  assert.equal(await gotten, twin);
+
+  const updated = client.updateReported({ firmware: "1.2", obsolete: null });
+  const [patch] = socket.received();
+  assert.ok(patch.topic.startsWith("$iothub/twin/PATCH/properties/reported/?$rid="));
+  assert.equal(JSON.parse(patch.payload.toString()), { firmware: "1.2", obsolete: null });
+  publishTo(socket, "$iothub/twin/res/204/?$rid=" + rid(patch.topic) + "&$version=9", "");
+  assert.is(await updated, 9);
+
+  const bad = client.updateReported({ x: 1 });
+  publishTo(socket, "$iothub/twin/res/400/?$rid=" + rid(socket.received()[0].topic), { message: "bad patch" });
+  const error = await bad.catch((e) => e);
+  assert.equal([error.code, error.status], ["TWIN_BAD_REQUEST", 400]);
+  assert.ok(error.message.includes("bad patch"));
+
+  const throttled = client.updateReported({ y: 2 });
+  const first = socket.received()[0];
+  publishTo(socket, "$iothub/twin/res/429/?$rid=" + rid(first.topic), "");
+  platform.advance(1000);
+  const again = socket.received()[0];
+  assert.is.not(rid(again.topic), rid(first.topic), "a fresh $rid for the retry");
+  publishTo(socket, "$iothub/twin/res/204/?$rid=" + rid(again.topic) + "&$version=10", "");
+  assert.is(await throttled, 10);
+});
+
+test("twin requests made offline wait for the subscriptions; unanswered ones time out", async () => {
+  const { platform, client } = setup({ requestTimeoutMs: 5000 });
+  const early = client.getTwin();
+  const connecting = client.connect();
+  const socket = platform.lastSocket;
+  socket.accept();
+  socket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  const beforeSuback = socket.received();
+  assert.not.ok(beforeSuback.some((p) => p.cmd === "publish"), "no twin request before SUBACK");
+  const subscribe = beforeSuback.find((p) => p.cmd === "subscribe");
+  socket.send({ cmd: "suback", messageId: subscribe.messageId, granted: [1, 0, 0, 0] });
+  await connecting;
+  const [get] = socket.received();
+  assert.ok(get.topic.startsWith("$iothub/twin/GET/"));
+  platform.advance(5000);
+  assert.is((await early.catch((e) => e)).code, "TWIN_TIMEOUT");
+});
+
+test("direct methods: handler by name, async handler, catch-all, a throwing handler (500), none (501)", async () => {
+  const { platform, client } = setup();
+  client.onMethod("reboot", (request) => ({ status: 200, payload: { delay: JSON.parse(Buffer.from(request.payload).toString()).delay } }));
+  client.onMethod("slow", () => Promise.resolve({ status: 202, payload: "\"later\"" }));
+  client.onMethod("fail", () => {
+    throw new Error("boom");
+  });
+  const connecting = client.connect();
+  const socket = platform.lastSocket;
+  serve(socket);
+  await connecting;
+  publishTo(socket, "$iothub/methods/POST/reboot/?$rid=1", { delay: 5 });
+  publishTo(socket, "$iothub/methods/POST/slow/?$rid=2", "");
+  publishTo(socket, "$iothub/methods/POST/fail/?$rid=3", "");
+  publishTo(socket, "$iothub/methods/POST/unknown/?$rid=4", "");
+  await platform.settle();
+  const answers = socket.received().map((p) => [p.topic, p.payload.toString()]);
+  assert.equal(answers, [
+    ["$iothub/methods/res/200/?$rid=1", '{"delay":5}'],
+    ["$iothub/methods/res/500/?$rid=3", '{"message":"method fail failed: boom"}'],
+    ["$iothub/methods/res/501/?$rid=4", '{"message":"no handler for method unknown"}'],
+    ["$iothub/methods/res/202/?$rid=2", '"later"'],
+  ]);
+  client.onMethod("*", (request) => ({ status: 200, payload: request.payload }));
+  publishTo(socket, "$iothub/methods/POST/anything/?$rid=5", "echo");
+  assert.equal(socket.received().map((p) => [p.topic, p.payload.toString()]), [["$iothub/methods/res/200/?$rid=5", "echo"]]);
+});
+
+test("reconnect after a drop: backoff, re-subscribe, unacknowledged telemetry again with DUP, twin resync delivers the missed desired change", async () => {
+  const { platform, client, events } = setup();
+  client.on("desired", (a: any, b: any, c: any) => events.push(["desired", a, b, c]));
+  const connecting = client.connect();
+  const first = platform.lastSocket;
+  serve(first);
+  await connecting;
+  publishTo(first, "$iothub/twin/res/200/?$rid=" + rid(first.received().find((p) => p.topic.includes("GET")).topic), { desired: { rate: 1, $version: 4 }, reported: { $version: 1 } });
+  const message = client.sendTelemetry("must arrive");
+  const original = first.received().find((p) => p.cmd === "publish");
+  first.drop();
+  assert.ok(events.some((e) => e[0] === "disconnected" && e[1].code === "CONNECTION_LOST"));
+  assert.is(platform.sockets.length, 1, "reconnects after a backoff, not at once");
+  platform.advance(1000);
+  assert.is(platform.sockets.length, 2, "first backoff is within 1 s");
+  const second = platform.lastSocket;
+  const after = [...serve(second).publishes, ...second.received()];
+  const resent = after.find((p) => p.cmd === "publish" && p.topic.startsWith("devices/"));
+  assert.equal([resent.messageId, resent.dup, resent.payload.toString()], [original.messageId, true, "must arrive"]);
+  second.send({ cmd: "puback", messageId: resent.messageId });
+  await message;
+  const get = after.find((p) => p.cmd === "publish" && p.topic.startsWith("$iothub/twin/GET"));
+  publishTo(second, "$iothub/twin/res/200/?$rid=" + rid(get.topic), { desired: { rate: 9, $version: 6 }, reported: { $version: 1 } });
+  await platform.settle();
+  const desired = events.filter((e) => e[0] === "desired");
+  assert.equal(desired.map((e) => [e[1].rate, e[2], e[3]]), [[1, 4, true], [9, 6, true]]);
+  publishTo(second, "$iothub/twin/PATCH/properties/desired/?$version=6", { rate: 9, $version: 6 });
+  publishTo(second, "$iothub/twin/PATCH/properties/desired/?$version=7", { rate: 10, $version: 7 });
+  assert.equal(events.filter((e) => e[0] === "desired").slice(2).map((e) => [e[1].rate, e[2], e[3]]), [[10, 7, false]], "an already-delivered version is not delivered twice");
+});
+
+test("backoff grows with full jitter and is capped", async () => {
+  const { platform, client } = setup({ reconnectMinMs: 1000, reconnectMaxMs: 8000 });
+  const connecting = client.connect();
+  serve(platform.lastSocket);
+  await connecting;
+  platform.lastSocket.drop();
+  const gaps: number[] = [];
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const before = platform.time;
+    const sockets = platform.sockets.length;
+    while (platform.sockets.length === sockets) platform.advance(10);
+    gaps.push(platform.time - before);
+    platform.lastSocket.drop(); // the hub refuses the TCP connection every time
+  }
+  gaps.forEach((gap, i) => assert.ok(gap <= Math.min(8000, 1000 * 2 ** i) + 10, "attempt " + i + " waited " + gap));
+  assert.ok(Math.max(...gaps.slice(3)) > 1000, "later waits grow: " + gaps.join(","));
+});
+
+test("SAS renewal: before the token expires, DISCONNECT and a new CONNECT with a fresh token", async () => {
+  const { platform, client, events } = setup({ sasTtlSeconds: 100 });
+  const connecting = client.connect();
+  const first = platform.lastSocket;
+  const { connect } = serve(first);
+  await connecting;
+  platform.advance(84999);
+  assert.is(platform.sockets.length, 1);
+  platform.advance(1);
+  assert.equal(first.received().map((p) => p.cmd), ["disconnect"]);
+  assert.ok(first.closedByClient);
+  assert.is(platform.sockets.length, 2, "reconnects at once, no backoff");
+  const second = serve(platform.lastSocket).connect;
+  assert.is.not(second.password.toString(), connect.password.toString());
+  assert.ok(/se=\d+$/.test(second.password.toString()));
+  assert.ok(events.some((e) => e[0] === "disconnected" && e[1].code === "SAS_RENEWAL"));
+  assert.ok(client.connected);
+});
+
+test("refused credentials on the first connection reject connect(), without retrying", async () => {
+  const { platform, client } = setup();
+  const connecting = client.connect();
+  platform.lastSocket.accept();
+  platform.lastSocket.send({ cmd: "connack", returnCode: 5, sessionPresent: false });
+  const error = await connecting.catch((e) => e);
+  assert.is(error.code, "CONNECT_REFUSED_NOT_AUTHORIZED");
+  platform.advance(120000);
+  assert.is(platform.sockets.length, 1);
+});
+
+test("with a re-provisioning hook, repeated refusals provision again and move to the new hub", async () => {
+  const { platform, client, events } = setup();
+  let provisioned = 0;
+  client.reprovision = () => {
+    provisioned++;
+    return Promise.resolve({ hostName: "hub-b.azure-devices.net", deviceId: "dev-1", sharedAccessKey: KEY });
+  };
+  const connecting = client.connect();
+  for (let i = 0; i < 3; i++) {
+    platform.lastSocket.accept();
+    platform.lastSocket.send({ cmd: "connack", returnCode: 5, sessionPresent: false });
+    const sockets = platform.sockets.length;
+    if (i < 2) while (platform.sockets.length === sockets) platform.advance(10);
+  }
+  await platform.settle();
+  assert.is(provisioned, 1);
+  assert.ok(events.some((e) => e[0] === "reprovisioning"));
+  assert.is(platform.lastSocket.target.host, "hub-b.azure-devices.net");
+  serve(platform.lastSocket);
+  await connecting;
+  assert.is(client.hostName, "hub-b.azure-devices.net");
+});
+
+test("close(): DISCONNECT, and every pending promise settles with CLIENT_CLOSED", async () => {
+  const { platform, client } = setup();
+  const connecting = client.connect();
+  const socket = platform.lastSocket;
+  serve(socket);
+  await connecting;
+  const telemetry = client.sendTelemetry("unacknowledged");
+  const twin = client.getTwin();
+  const closing = client.close();
+  assert.equal(socket.received().filter((p) => p.cmd === "disconnect").length, 1);
+  await closing;
+  assert.is((await telemetry.catch((e) => e)).code, "CLIENT_CLOSED");
+  assert.is((await twin.catch((e) => e)).code, "CLIENT_CLOSED");
+  assert.is((await client.sendTelemetry("late").catch((e) => e)).code, "CLIENT_CLOSED");
+  assert.is(platform.pendingTimers, 0, "no timer left behind");
+  platform.advance(600000);
+  assert.is(platform.sockets.length, 1, "no reconnect after close");
+});
+
+test("a listener that throws becomes an 'error' event and breaks nothing", async () => {
+  const { platform, client, events } = setup();
+  client.on("message", () => {
+    throw new Error("app bug");
+  });
+  const connecting = client.connect();
+  const socket = platform.lastSocket;
+  serve(socket);
+  await connecting;
+  publishTo(socket, "devices/dev-1/messages/devicebound/", "x", 1, 5);
+  assert.ok(events.some((e) => e[0] === "error" && e[1].code === "HANDLER_FAILED"));
+  assert.equal(socket.received().map((p) => p.cmd), ["puback"]);
+});
+
+test("bad options throw typed errors at construction", () => {
+  const platform = new FakePlatform();
+  assert.is(errorCode(() => new HubClient(platform, { hostName: HOST, deviceId: "dev-1" })), "ARGUMENT_INVALID");
+  assert.is(errorCode(() => new HubClient(platform, { hostName: HOST, deviceId: "bad id", sharedAccessKey: KEY })), "DEVICE_ID_INVALID");
+  assert.is(errorCode(() => new HubClient(platform, { connectionString: "HostName=h;DeviceId=d" })), "CONNECTION_STRING_CREDENTIAL");
+  assert.is(errorCode(() => new HubClient(platform, { hostName: HOST, deviceId: "d", sharedAccessKey: "%%%" })), "KEY_INVALID");
+});
+
+test.run();
