@@ -8,6 +8,7 @@ import { SessionDriver } from "./driver";
 import { dpsPollTopic, dpsRegisterTopic, dpsStatusError, parseDpsResponse, DPS_RESPONSE_FILTER, type DpsResponse } from "./dps-topics";
 import { liteError, type LiteError } from "./errors";
 import { checkDpsIdentity, checkNonEmpty, dpsUsername } from "./identity";
+import { toJson } from "./json";
 import type { Platform, SocketTarget } from "./platform";
 import { backoffDelay } from "./retry";
 import { MqttSession, type SessionEvent } from "./session";
@@ -222,7 +223,7 @@ export class DpsClient {
       this.step({ step: "register", atMs: 0 });
       const request: { registrationId: string; payload?: unknown } = { registrationId: options.registrationId };
       if (options.payload !== undefined) request.payload = options.payload;
-      driver.session.publish(dpsRegisterTopic(rid), JSON.stringify(request), 1);
+      driver.session.publish(dpsRegisterTopic(rid), toJson(request), 1);
     }
     driver.pump();
     this.clearTimer("responseTimer");

@@ -22,6 +22,7 @@ import {
   type SystemProperties,
 } from "./hub-topics";
 import { hubPassword, resolveHub, type HubOptions, type ResolvedHub } from "./hub-options";
+import { toJson } from "./json";
 import type { Params } from "./params";
 import type { Platform } from "./platform";
 import type { PublishPacket, Subscription } from "./mqtt-packets";
@@ -77,7 +78,7 @@ const AUTH_REFUSALS = ["CONNECT_REFUSED_IDENTIFIER", "CONNECT_REFUSED_BAD_CREDEN
 
 function payloadBytes(payload: unknown): Uint8Array | string {
   if (payload instanceof Uint8Array || typeof payload === "string") return payload;
-  return JSON.stringify(payload === undefined ? null : payload);
+  return toJson(payload);
 }
 
 export class HubClient {
@@ -237,7 +238,7 @@ export class HubClient {
   /** Patches reported properties (null deletes a member); resolves with the new reported $version. */
   updateReported(patch: { [key: string]: unknown }): Promise<number> {
     if (typeof patch !== "object" || patch === null) return Promise.reject(liteError("ARGUMENT_INVALID", "the reported patch must be an object"));
-    return this.twin.request(twinPatchTopic, JSON.stringify(patch)).then((response) => response.version as number);
+    return this.twin.request(twinPatchTopic, toJson(patch)).then((response) => response.version as number);
   }
 
   // ---- methods --------------------------------------------------------------------------------

@@ -5,6 +5,12 @@
 // E.toString. Nothing here is required: with no path installed the core is complete on its own.
 
 export interface NativePaths {
+  /**
+   * Strings hold bytes, one per char (0-255), as on Espruino builds without Unicode support
+   * (the ESP32 firmware): text is then kept as its UTF-8 bytes, so encoding is a copy and
+   * decoding validates the bytes and returns them as they are.
+   */
+  byteStrings?: boolean;
   /** bytes[start, end) as a string of one char per byte (only called for ASCII bytes). */
   latin1?: (bytes: Uint8Array, start: number, end: number) => string;
   /** UTF-8 byte length of `text`, or -1 when it contains any surrogate (the core then decides). */
@@ -20,6 +26,7 @@ export const native: NativePaths = {};
 
 /** Installs (or, with undefined members, removes) native paths. */
 export function installNative(paths: NativePaths): void {
+  native.byteStrings = paths.byteStrings;
   native.latin1 = paths.latin1;
   native.utf8Length = paths.utf8Length;
   native.utf8Write = paths.utf8Write;

@@ -11,6 +11,7 @@ function loneSurrogate(index: number) {
 
 /** Bytes needed to encode `text` as UTF-8. Throws UTF8_INVALID on a lone surrogate. */
 export function utf8Length(text: string): number {
+  if (native.byteStrings) return text.length;
   if (native.utf8Length) {
     const nativeLength = native.utf8Length(text);
     if (nativeLength >= 0) return nativeLength;
@@ -34,6 +35,10 @@ export function utf8Length(text: string): number {
  * sized `out` with utf8Length, which also rejected lone surrogates. */
 export function utf8Write(text: string, out: Uint8Array, offset: number): number {
   if (native.utf8Write) return offset + native.utf8Write(text, out, offset);
+  if (native.byteStrings) {
+    for (let i = 0; i < text.length; i++) out[offset++] = text.charCodeAt(i);
+    return offset;
+  }
   for (let i = 0; i < text.length; i++) {
     let code = text.charCodeAt(i);
     if (code < 0x80) {
@@ -77,11 +82,10 @@ function illFormed(offset: number) {
 export function utf8Decode(bytes: Uint8Array, start: number, end: number, forbidNul?: boolean): string {
   let ascii = true;
   for (let i = start; ascii && i < end; i++) if (bytes[i] >= 0x80 || bytes[i] === 0) ascii = false;
-  if (ascii) {
-    if (native.latin1) return native.latin1(bytes, start, end);
-    if (end - start <= CHUNK_UNITS) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
-  }
+  if (ascii) return bytesToString(bytes, start, end);
 
+  // With byte strings the bytes themselves are the text: validate, then return them as they are.
+  const keepBytes = native.byteStrings;
   let text = "";
   let units: number[] = [];
   let i = start;
@@ -108,6 +112,7 @@ export function utf8Decode(bytes: Uint8Array, start: number, end: number, forbid
       // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8.
       if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) throw illFormed(at);
     }
+    if (keepBytes) continue;
     if (code >= 0x10000) {
       code -= 0x10000;
       units.push(0xd800 + (code >> 10), 0xdc00 + (code & 0x3ff));
@@ -117,5 +122,15 @@ export function utf8Decode(bytes: Uint8Array, start: number, end: number, forbid
       units = [];
     }
   }
-  return text + String.fromCharCode.apply(null, units);
+  return keepBytes ? bytesToString(bytes, start, end) : text + String.fromCharCode.apply(null, units);
+}
+
+/** One char per byte, natively when the platform can. */
+function bytesToString(bytes: Uint8Array, start: number, end: number): string {
+  if (native.latin1) return native.latin1(bytes, start, end);
+  let text = "";
+  for (let at = start; at < end; at += CHUNK_UNITS) {
+    text += String.fromCharCode.apply(null, bytes.subarray(at, Math.min(end, at + CHUNK_UNITS)) as unknown as number[]);
+  }
+  return text;
 }

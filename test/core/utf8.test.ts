@@ -3,6 +3,8 @@ import * as assert from "uvu/assert";
 import { utf8Decode, utf8Encode, utf8Length } from "../../core/utf8";
 import { errorCode as codeOf } from "../helpers/errors";
 import { inEachPathMode } from "../helpers/native";
+import { installNative } from "../../core/native";
+import { toJson } from "../../core/json";
 import { randomBytes, randomInt, randomText, seededRandom } from "../helpers/random";
 
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -90,6 +92,52 @@ test("long text crosses the 256-unit chunk boundary intact, surrogate pairs incl
   const text = "a".repeat(254) + "😀" + "€".repeat(300) + "😀".repeat(200);
   const bytes = utf8Encode(text);
   assert.is(utf8Decode(bytes, 0, bytes.length), text);
+});
+
+/** Espruino without Unicode: a string is its UTF-8 bytes, one char per byte. */
+function asByteString(text: string): string {
+  return Buffer.from(text, "utf8").toString("latin1");
+}
+
+function withByteStrings(check: () => void): void {
+  installNative({ byteStrings: true });
+  try {
+    check();
+  } finally {
+    installNative({});
+  }
+}
+
+test("byte strings: text is its own UTF-8, validated on decode, copied on encode", () => withByteStrings(() => {
+  const random = seededRandom(31);
+  for (let i = 0; i < 2000; i++) {
+    const text = randomText(random, 50);
+    const bytes = new Uint8Array(Buffer.from(text, "utf8"));
+    const byteString = asByteString(text);
+    assert.is(utf8Decode(bytes, 0, bytes.length), byteString, "decode " + i);
+    assert.equal(Array.from(utf8Encode(byteString)), Array.from(bytes), "encode " + i);
+    assert.is(utf8Length(byteString), bytes.length);
+  }
+  assert.is(codeOf(() => utf8Decode(new Uint8Array([0x61, 0xc0, 0xaf]), 0, 3)), "UTF8_INVALID", "still strict");
+  assert.is(codeOf(() => utf8Decode(new Uint8Array([0x61, 0xe2, 0x82]), 0, 3)), "UTF8_INVALID");
+  assert.is(codeOf(() => utf8Decode(new Uint8Array([0xc3, 0xa9, 0]), 0, 3, true)), "UTF8_INVALID");
+}));
+
+test("byte strings: JSON escapes of UTF-8 bytes go back to raw bytes, other escapes stay", () => {
+  // What Espruino's JSON.stringify makes of a byte string, simulated: bytes >= 0x80 as \u00XX.
+  const original = JSON.stringify;
+  JSON.stringify = ((value: unknown) => original(value).replace(/[\u0080-\u00ff]/g, (c) => "\\u00" + c.charCodeAt(0).toString(16))) as typeof JSON.stringify;
+  try {
+    withByteStrings(() => {
+      const value = { city: asByteString("Zürich €"), quote: 'say "hi"\\u00e9', control: "\u0001" };
+      const json = toJson(value);
+      assert.is(Buffer.from(json, "latin1").toString("utf8"), original({ city: "Zürich €", quote: 'say "hi"\\u00e9', control: "\u0001" }));
+    });
+  } finally {
+    JSON.stringify = original;
+  }
+  assert.is(toJson({ a: "é" }), '{"a":"é"}', "without byte strings it is JSON.stringify");
+  assert.is(toJson(undefined), "null");
 });
 
 test.run();
