@@ -1,0 +1,14 @@
+// The few Espruino globals the adapter uses (https://www.espruino.com/Reference).
+declare const E: {
+  /** Bytes of a byte string (native, any size). */
+  toUint8Array(text: string): Uint8Array;
+  /** A byte string of the bytes (native). */
+  toString(bytes: Uint8Array): string;
+  /** 32 random bits from the hardware. */
+  hwRand(): number;
+};
+declare function require(name: string): any;
+declare function atob(base64: string): string;
+declare function setTimeout(fire: () => void, ms: number): unknown;
+declare function clearTimeout(handle: unknown): void;
+declare const module: { exports: unknown };

@@ -1,0 +1,9 @@
+// azure-iot-mqtt-lite for Espruino: provision through DPS and live on IoT Hub from an ESP32.
+// Installed as one Storage file (see README, "On an ESP32 with Espruino"); require() it by name.
+export { espruinoPlatform, type EspruinoPlatformOptions } from "./platform";
+export { DpsClient, type DpsOptions, type DpsResult, type DpsStep } from "../core/dps";
+export { HubClient, type C2dMessage, type MethodHandler, type MethodRequest, type MethodResponse, type TelemetryOptions, type Twin } from "../core/hub";
+export type { HubOptions, HubWill } from "../core/hub-options";
+export { connectViaDps, type ViaDps, type ViaDpsOptions } from "../core/hub-dps";
+export { utf8Decode } from "../core/utf8";
+export type { LiteError } from "../core/errors";
