@@ -62,6 +62,9 @@ await build({
   logOverride: { "commonjs-variable-in-esm": "silent" },
   target: "es2019",
   minify: true,
+  // Private members and internal record fields end in "_" (the Google JS style convention), so
+  // they can be renamed safely: no public, wire or JSON name ends that way.
+  mangleProps: /_$/,
   external: ["tls", "net", "crypto"],
   legalComments: "none",
   logLevel: "warning",

@@ -20,7 +20,7 @@ export interface DpsOptions {
   symmetricKey?: string;
   /** Group enrollment: the group key; the device key is derived from it and the registration id. */
   groupKey?: string;
-  /** X.509 attestation: the device certificate chain and private key (PEM), presented in TLS. */
+  /** X.509 attestation: the device certificate chain and private key_ (PEM), presented in TLS. */
   cert?: string;
   key?: string;
   /** A SAS token made elsewhere (e.g. signed in a secure element). */
@@ -107,62 +107,62 @@ function checkOptions(options: DpsOptions): void {
 
 /** Provisions one device. Create, then register(); cancel() ends it at any point. */
 export class DpsClient {
-  private readonly platform: Platform;
-  private readonly options: DpsOptions;
-  private driver: SessionDriver | undefined;
-  private settle: ((error: LiteError | undefined, result?: DpsResult) => void) | undefined;
-  private startedAt = 0;
-  private retries = 0;
-  private rid = 0;
-  private operationId: string | undefined;
+  private readonly platform_: Platform;
+  private readonly options_: DpsOptions;
+  private driver_: SessionDriver | undefined;
+  private settle_: ((error: LiteError | undefined, result?: DpsResult) => void) | undefined;
+  private startedAt_ = 0;
+  private retries_ = 0;
+  private rid_ = 0;
+  private operationId_: string | undefined;
   /** No poll before this time (retry-after), even when a reconnect comes sooner. */
-  private pollNotBefore = 0;
-  private deadlineTimer: unknown;
-  private waitTimer: unknown;
-  private responseTimer: unknown;
+  private pollNotBefore_ = 0;
+  private deadlineTimer_: unknown;
+  private waitTimer_: unknown;
+  private responseTimer_: unknown;
 
   constructor(platform: Platform, options: DpsOptions) {
     // Keys are checked now, so a bad one is an immediate error and not a later refusal.
     checkOptions(options);
-    this.platform = platform;
-    this.options = options;
+    this.platform_ = platform;
+    this.options_ = options;
   }
 
   register(): Promise<DpsResult> {
-    if (this.settle) return Promise.reject(liteError("BUSY", "register() is already running"));
+    if (this.settle_) return Promise.reject(liteError("BUSY", "register() is already running"));
     return new Promise<DpsResult>((resolve, reject) => {
-      this.settle = (error, result) => (error ? reject(error) : resolve(result as DpsResult));
-      this.startedAt = this.platform.now();
-      this.retries = 0;
-      this.operationId = undefined;
-      this.deadlineTimer = this.platform.setTimer(this.options.timeoutMs || 120000, () => {
-        this.deadlineTimer = undefined;
-        this.finish(liteError("DPS_TIMEOUT", "provisioning did not finish in time", { retryable: true }));
+      this.settle_ = (error, result) => (error ? reject(error) : resolve(result as DpsResult));
+      this.startedAt_ = this.platform_.now();
+      this.retries_ = 0;
+      this.operationId_ = undefined;
+      this.deadlineTimer_ = this.platform_.setTimer(this.options_.timeoutMs || 120000, () => {
+        this.deadlineTimer_ = undefined;
+        this.finish_(liteError("DPS_TIMEOUT", "provisioning did not finish in time", { retryable: true }));
       });
-      this.connect();
+      this.connect_();
     });
   }
 
   /** Ends a running registration: its promise rejects with CANCELLED. */
   cancel(): void {
-    this.finish(liteError("CANCELLED", "provisioning was cancelled"));
+    this.finish_(liteError("CANCELLED", "provisioning was cancelled"));
   }
 
-  private step(step: DpsStep): void {
-    step.atMs = this.platform.now() - this.startedAt;
-    if (this.options.onStep) this.options.onStep(step);
+  private step_(step: DpsStep): void {
+    step.atMs = this.platform_.now() - this.startedAt_;
+    if (this.options_.onStep) this.options_.onStep(step);
   }
 
-  private connect(): void {
-    const options = this.options;
-    const platform = this.platform;
+  private connect_(): void {
+    const options = this.options_;
+    const platform = this.platform_;
     let password: string | undefined;
     try {
       password = options.sasToken;
       const key = dpsDeviceKey(options, platform);
       if (key) password = dpsSasToken(options, key, sasExpiry(platform.epochSeconds(), options.sasTtlSeconds || 3600), platform.crypto);
     } catch (error) {
-      return this.finish(error as LiteError);
+      return this.finish_(error as LiteError);
     }
     const requestTimeoutMs = options.requestTimeoutMs || 30000;
     const session = new MqttSession({
@@ -173,76 +173,76 @@ export class DpsClient {
       ackTimeoutMs: requestTimeoutMs,
     });
     const driver = new SessionDriver(platform, session, (event) => {
-      if (driver === this.driver) this.handleEvent(event);
+      if (driver === this.driver_) this.handleEvent_(event);
     }, { connectTimeoutMs: requestTimeoutMs });
-    this.driver = driver;
+    this.driver_ = driver;
     const target: SocketTarget = { host: options.host || DPS_GLOBAL_HOST, port: options.port || 8883 };
     if (options.ca || options.cert) target.tls = { ca: options.ca, cert: options.cert, key: options.key };
-    this.step({ step: "connect", host: target.host, atMs: 0 });
+    this.step_({ step: "connect", host: target.host, atMs: 0 });
     driver.open(target, password);
   }
 
-  private handleEvent(event: SessionEvent): void {
-    const driver = this.driver as SessionDriver;
+  private handleEvent_(event: SessionEvent): void {
+    const driver = this.driver_ as SessionDriver;
     switch (event.type) {
       case "connected":
-        this.step({ step: "connected", atMs: 0 });
+        this.step_({ step: "connected", atMs: 0 });
         driver.session.subscribe([{ topic: DPS_RESPONSE_FILTER, qos: 1 }]);
         return driver.pump();
       case "subscribed":
-        this.step({ step: "subscribed", atMs: 0 });
-        return this.sendRequest();
+        this.step_({ step: "subscribed", atMs: 0 });
+        return this.sendRequest_();
       case "message": {
         let response: DpsResponse | undefined;
         try {
           response = parseDpsResponse(event.packet.topic, event.packet.payload as Uint8Array);
         } catch (error) {
-          return this.finish(error as LiteError);
+          return this.finish_(error as LiteError);
         }
         // Responses to an earlier request (before a retry) are stale: only the latest counts.
-        if (response && response.rid === String(this.rid)) this.handleResponse(response);
+        if (response && response.rid === String(this.rid_)) this.handleResponse_(response);
         return;
       }
       case "subscribeFailed":
       case "publishFailed":
-        return this.retryLater(event.error, undefined);
+        return this.retryLater_(event.error, undefined);
       case "closed":
-        return this.retryLater(event.error || liteError("CONNECTION_LOST", "DPS closed the connection", { retryable: true }), undefined);
+        return this.retryLater_(event.error || liteError("CONNECTION_LOST", "DPS closed the connection", { retryable: true }), undefined);
     }
   }
 
   /** Registers, or polls once an operation id is known (also after a reconnect). */
-  private sendRequest(): void {
-    const driver = this.driver as SessionDriver;
-    const rid = String(++this.rid);
-    const options = this.options;
-    if (this.operationId) {
-      this.step({ step: "poll", operationId: this.operationId, atMs: 0 });
-      driver.session.publish(dpsPollTopic(rid, this.operationId), "", 1);
+  private sendRequest_(): void {
+    const driver = this.driver_ as SessionDriver;
+    const rid = String(++this.rid_);
+    const options = this.options_;
+    if (this.operationId_) {
+      this.step_({ step: "poll", operationId: this.operationId_, atMs: 0 });
+      driver.session.publish(dpsPollTopic(rid, this.operationId_), "", 1);
     } else {
-      this.step({ step: "register", atMs: 0 });
+      this.step_({ step: "register", atMs: 0 });
       const request: { registrationId: string; payload?: unknown } = { registrationId: options.registrationId };
       if (options.payload !== undefined) request.payload = options.payload;
       driver.session.publish(dpsRegisterTopic(rid), toJson(request), 1);
     }
     driver.pump();
-    this.clearTimer("responseTimer");
-    this.responseTimer = this.platform.setTimer(options.requestTimeoutMs || 30000, () => {
-      this.responseTimer = undefined;
-      this.retryLater(liteError("DPS_TIMEOUT", "DPS did not answer in time", { retryable: true }), undefined);
+    this.responseTimer_ = this.clearTimer_(this.responseTimer_);
+    this.responseTimer_ = this.platform_.setTimer(options.requestTimeoutMs || 30000, () => {
+      this.responseTimer_ = undefined;
+      this.retryLater_(liteError("DPS_TIMEOUT", "DPS did not answer in time", { retryable: true }), undefined);
     });
   }
 
-  private handleResponse(response: DpsResponse): void {
-    this.clearTimer("responseTimer");
+  private handleResponse_(response: DpsResponse): void {
+    this.responseTimer_ = this.clearTimer_(this.responseTimer_);
     const body = response.body;
     const state = body.registrationState || {};
     const status = response.status;
     if (status === 200 && body.status === "assigned") {
-      if (!state.assignedHub || !state.deviceId) return this.finish(liteError("DPS_BAD_RESPONSE", "assigned without a hub or device id"));
-      this.step({ step: "assigned", assignedHub: state.assignedHub, deviceId: state.deviceId, atMs: 0 });
-      return this.finish(undefined, {
-        registrationId: state.registrationId || this.options.registrationId,
+      if (!state.assignedHub || !state.deviceId) return this.finish_(liteError("DPS_BAD_RESPONSE", "assigned without a hub or device id"));
+      this.step_({ step: "assigned", assignedHub: state.assignedHub, deviceId: state.deviceId, atMs: 0 });
+      return this.finish_(undefined, {
+        registrationId: state.registrationId || this.options_.registrationId,
         assignedHub: state.assignedHub,
         deviceId: state.deviceId,
         status: body.status,
@@ -258,68 +258,69 @@ export class DpsClient {
       const disabled = body.status === "disabled";
       let message = disabled ? "the enrollment is disabled" : "DPS could not assign the device";
       if (state.errorMessage) message += ": " + state.errorMessage;
-      return this.finish(liteError(disabled ? "DPS_DISABLED" : "DPS_FAILED", message, { status, errorCode: state.errorCode }));
+      return this.finish_(liteError(disabled ? "DPS_DISABLED" : "DPS_FAILED", message, { status, errorCode: state.errorCode }));
     }
     if (status === 200 || status === 202) {
       // Still assigning: poll after retry-after (PROTOCOL.md 2, step 4).
-      if (!body.operationId) return this.finish(liteError("DPS_BAD_RESPONSE", "a " + status + " response without operationId"));
-      this.operationId = body.operationId;
-      this.retries = 0;
-      const seconds = response.retryAfterSeconds !== undefined ? response.retryAfterSeconds : this.options.defaultRetryAfterSeconds || 3;
-      this.step({ step: "assigning", operationId: body.operationId, retryAfterSeconds: seconds, atMs: 0 });
-      this.pollNotBefore = this.platform.now() + seconds * 1000;
-      return this.wait(seconds * 1000);
+      if (!body.operationId) return this.finish_(liteError("DPS_BAD_RESPONSE", "a " + status + " response without operationId"));
+      this.operationId_ = body.operationId;
+      this.retries_ = 0;
+      const seconds = response.retryAfterSeconds !== undefined ? response.retryAfterSeconds : this.options_.defaultRetryAfterSeconds || 3;
+      this.step_({ step: "assigning", operationId: body.operationId, retryAfterSeconds: seconds, atMs: 0 });
+      this.pollNotBefore_ = this.platform_.now() + seconds * 1000;
+      return this.wait_(seconds * 1000);
     }
     const error = dpsStatusError(response);
-    if (error.retryable) this.retryLater(error, response.retryAfterSeconds);
-    else this.finish(error);
+    if (error.retryable) this.retryLater_(error, response.retryAfterSeconds);
+    else this.finish_(error);
   }
 
   /** A transient failure: wait (retry-after, or backoff with jitter), then try again. */
-  private retryLater(error: LiteError | undefined, retryAfterSeconds: number | undefined): void {
-    if (!this.settle) return;
-    this.clearTimer("responseTimer");
+  private retryLater_(error: LiteError | undefined, retryAfterSeconds: number | undefined): void {
+    if (!this.settle_) return;
+    this.responseTimer_ = this.clearTimer_(this.responseTimer_);
     const failure = error as LiteError;
-    if (!failure.retryable || this.retries >= (this.options.maxRetries === undefined ? 6 : this.options.maxRetries)) {
-      return this.finish(failure);
+    if (!failure.retryable || this.retries_ >= (this.options_.maxRetries === undefined ? 6 : this.options_.maxRetries)) {
+      return this.finish_(failure);
     }
-    const delayMs = retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : backoffDelay(this.retries, this.platform.random(), 1000, 30000);
-    this.retries++;
-    this.step({ step: "retry", reason: failure.code, delayMs, atMs: 0 });
+    const delayMs = retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : backoffDelay(this.retries_, this.platform_.random(), 1000, 30000);
+    this.retries_++;
+    this.step_({ step: "retry", reason: failure.code, delayMs, atMs: 0 });
     // A throttled or failed answer keeps the connection; a lost or silent one is replaced.
-    if (failure.status === undefined || !(failure.status >= 400)) this.dropConnection();
-    this.wait(delayMs);
+    if (failure.status === undefined || !(failure.status >= 400)) this.dropConnection_();
+    this.wait_(delayMs);
   }
 
-  private wait(delayMs: number): void {
-    this.clearTimer("waitTimer");
-    const untilPollAllowed = this.operationId ? this.pollNotBefore - this.platform.now() : 0;
-    this.waitTimer = this.platform.setTimer(Math.max(delayMs, untilPollAllowed), () => {
-      this.waitTimer = undefined;
-      if (this.driver && this.driver.session.connected) this.sendRequest();
-      else this.connect();
+  private wait_(delayMs: number): void {
+    this.waitTimer_ = this.clearTimer_(this.waitTimer_);
+    const untilPollAllowed = this.operationId_ ? this.pollNotBefore_ - this.platform_.now() : 0;
+    this.waitTimer_ = this.platform_.setTimer(Math.max(delayMs, untilPollAllowed), () => {
+      this.waitTimer_ = undefined;
+      if (this.driver_ && this.driver_.session.connected) this.sendRequest_();
+      else this.connect_();
     });
   }
 
-  private dropConnection(): void {
-    const driver = this.driver;
-    this.driver = undefined;
+  private dropConnection_(): void {
+    const driver = this.driver_;
+    this.driver_ = undefined;
     if (driver) driver.close();
   }
 
-  private clearTimer(name: "deadlineTimer" | "waitTimer" | "responseTimer"): void {
-    if (this[name] !== undefined) this.platform.clearTimer(this[name]);
-    this[name] = undefined;
+  /** Clears a timer if it is set; returns undefined to store in its place. */
+  private clearTimer_(handle: unknown): undefined {
+    if (handle !== undefined) this.platform_.clearTimer(handle);
+    return undefined;
   }
 
-  private finish(error: LiteError | undefined, result?: DpsResult): void {
-    const settle = this.settle;
+  private finish_(error: LiteError | undefined, result?: DpsResult): void {
+    const settle = this.settle_;
     if (!settle) return;
-    this.settle = undefined;
-    this.clearTimer("deadlineTimer");
-    this.clearTimer("waitTimer");
-    this.clearTimer("responseTimer");
-    this.dropConnection();
+    this.settle_ = undefined;
+    this.deadlineTimer_ = this.clearTimer_(this.deadlineTimer_);
+    this.waitTimer_ = this.clearTimer_(this.waitTimer_);
+    this.responseTimer_ = this.clearTimer_(this.responseTimer_);
+    this.dropConnection_();
     settle(error, result);
   }
 }

@@ -13,45 +13,45 @@ export interface DriverOptions {
 
 export class SessionDriver {
   readonly session: MqttSession;
-  private readonly platform: Platform;
-  private readonly listener: (event: SessionEvent) => void;
-  private readonly connectTimeoutMs: number;
-  private socket: PlatformSocket | undefined;
+  private readonly platform_: Platform;
+  private readonly listener_: (event: SessionEvent) => void;
+  private readonly connectTimeoutMs_: number;
+  private socket_: PlatformSocket | undefined;
   /** True once the current socket is open and the session has written CONNECT on it. */
-  private opened = false;
-  private timer: unknown;
-  private timerDeadline = -1;
-  private openTimer: unknown;
-  private pumping = false;
-  private pumpAgain = false;
+  private opened_ = false;
+  private timer_: unknown;
+  private timerDeadline_ = -1;
+  private openTimer_: unknown;
+  private pumping_ = false;
+  private pumpAgain_ = false;
 
   constructor(platform: Platform, session: MqttSession, listener: (event: SessionEvent) => void, options?: DriverOptions) {
-    this.platform = platform;
+    this.platform_ = platform;
     this.session = session;
-    this.listener = listener;
-    this.connectTimeoutMs = (options && options.connectTimeoutMs) || 30000;
+    this.listener_ = listener;
+    this.connectTimeoutMs_ = (options && options.connectTimeoutMs) || 30000;
   }
 
   get socketOpen(): boolean {
-    return this.socket !== undefined;
+    return this.socket_ !== undefined;
   }
 
   /** Opens a socket to `target`; CONNECT (with `password`) goes out once it is open. */
   open(target: SocketTarget, password?: string): void {
-    if (this.socket) throw liteError("ALREADY_CONNECTED", "a connection is already open");
-    const platform = this.platform;
+    if (this.socket_) throw liteError("ALREADY_CONNECTED", "a connection is already open");
+    const platform = this.platform_;
     let socket: PlatformSocket | undefined;
-    const current = () => socket !== undefined && socket === this.socket;
-    this.openTimer = platform.setTimer(this.connectTimeoutMs, () => {
-      this.openTimer = undefined;
-      if (current() && !this.opened) this.socketGone(liteError("CONNECT_TIMEOUT", "no connection to " + target.host + " in time", { retryable: true }));
+    const current = () => socket !== undefined && socket === this.socket_;
+    this.openTimer_ = platform.setTimer(this.connectTimeoutMs_, () => {
+      this.openTimer_ = undefined;
+      if (current() && !this.opened_) this.socketGone_(liteError("CONNECT_TIMEOUT", "no connection to " + target.host + " in time", { retryable: true }));
     });
-    this.opened = false;
-    socket = this.socket = platform.connect(target, {
+    this.opened_ = false;
+    socket = this.socket_ = platform.connect(target, {
       connected: () => {
         if (!current()) return;
-        this.clearOpenTimer();
-        this.opened = true;
+        this.clearOpenTimer_();
+        this.opened_ = true;
         this.session.connectionOpened(platform.now(), password);
         this.pump();
       },
@@ -61,19 +61,19 @@ export class SessionDriver {
         this.pump();
       },
       closed: (error) => {
-        if (current()) this.socketGone(error);
+        if (current()) this.socketGone_(error);
       },
     });
   }
 
   /** Ends the connection cleanly (DISCONNECT); `failure` also fails every queued publish. */
   close(failure?: LiteError): void {
-    const unopened = !this.opened ? this.socket : undefined;
+    const unopened = !this.opened_ ? this.socket_ : undefined;
     if (unopened) {
-      this.socket = undefined;
-      this.clearOpenTimer();
+      this.socket_ = undefined;
+      this.clearOpenTimer_();
       unopened.close();
-      this.listener({ type: "closed" });
+      this.listener_({ type: "closed" });
     }
     this.session.disconnect(failure);
     this.pump();
@@ -81,73 +81,73 @@ export class SessionDriver {
 
   /** Runs after a command was given to the session directly (publish, subscribe, ...). */
   pump(): void {
-    if (this.pumping) {
-      this.pumpAgain = true;
+    if (this.pumping_) {
+      this.pumpAgain_ = true;
       return;
     }
-    this.pumping = true;
+    this.pumping_ = true;
     try {
       do {
-        this.pumpAgain = false;
+        this.pumpAgain_ = false;
         // Events first: an inbound QoS 1 message reaches the application before its PUBACK.
         for (let event = this.session.pollEvent(); event; event = this.session.pollEvent()) {
-          if (event.type === "closed") this.hangUp();
-          this.listener(event);
+          if (event.type === "closed") this.hangUp_();
+          this.listener_(event);
         }
-        this.flush();
-      } while (this.pumpAgain);
+        this.flush_();
+      } while (this.pumpAgain_);
     } finally {
-      this.pumping = false;
+      this.pumping_ = false;
     }
-    this.armTimer();
+    this.armTimer_();
   }
 
-  private flush(): void {
+  private flush_(): void {
     for (let bytes = this.session.pollTransmit(); bytes; bytes = this.session.pollTransmit()) {
-      if (this.socket) this.socket.write(bytes);
+      if (this.socket_) this.socket_.write(bytes);
     }
   }
 
   /** The session ended the connection: write what it still has (DISCONNECT), close the socket. */
-  private hangUp(): void {
-    const socket = this.socket;
+  private hangUp_(): void {
+    const socket = this.socket_;
     if (!socket) return;
-    this.flush();
-    this.socket = undefined;
-    this.clearOpenTimer();
+    this.flush_();
+    this.socket_ = undefined;
+    this.clearOpenTimer_();
     socket.close();
   }
 
   /** The socket closed on its own (or never opened): tell the session, or say so directly. */
-  private socketGone(error: LiteError | undefined): void {
-    const socket = this.socket;
-    const wasOpened = this.opened;
-    this.socket = undefined;
-    this.opened = false;
-    this.clearOpenTimer();
+  private socketGone_(error: LiteError | undefined): void {
+    const socket = this.socket_;
+    const wasOpened = this.opened_;
+    this.socket_ = undefined;
+    this.opened_ = false;
+    this.clearOpenTimer_();
     if (socket) socket.close();
-    if (wasOpened) this.session.connectionClosed(this.platform.now(), error);
-    else this.listener({ type: "closed", error: error || liteError("CONNECTION_LOST", "the connection closed before it opened", { retryable: true }) });
+    if (wasOpened) this.session.connectionClosed(this.platform_.now(), error);
+    else this.listener_({ type: "closed", error: error || liteError("CONNECTION_LOST", "the connection closed before it opened", { retryable: true }) });
     this.pump();
   }
 
-  private clearOpenTimer(): void {
-    if (this.openTimer !== undefined) this.platform.clearTimer(this.openTimer);
-    this.openTimer = undefined;
+  private clearOpenTimer_(): void {
+    if (this.openTimer_ !== undefined) this.platform_.clearTimer(this.openTimer_);
+    this.openTimer_ = undefined;
   }
 
-  private armTimer(): void {
+  private armTimer_(): void {
     const deadline = this.session.nextDeadline();
     const next = deadline === undefined ? -1 : deadline;
-    if (next === this.timerDeadline) return;
-    if (this.timer !== undefined) this.platform.clearTimer(this.timer);
-    this.timer = undefined;
-    this.timerDeadline = next;
+    if (next === this.timerDeadline_) return;
+    if (this.timer_ !== undefined) this.platform_.clearTimer(this.timer_);
+    this.timer_ = undefined;
+    this.timerDeadline_ = next;
     if (next < 0) return;
-    this.timer = this.platform.setTimer(Math.max(0, next - this.platform.now()), () => {
-      this.timer = undefined;
-      this.timerDeadline = -1;
-      this.session.handleTimeout(this.platform.now());
+    this.timer_ = this.platform_.setTimer(Math.max(0, next - this.platform_.now()), () => {
+      this.timer_ = undefined;
+      this.timerDeadline_ = -1;
+      this.session.handleTimeout(this.platform_.now());
       this.pump();
     });
   }

@@ -5,38 +5,38 @@
 export type Listener = (a?: any, b?: any, c?: any) => void;
 
 export class Emitter {
-  private listeners: { [event: string]: Listener[] } = {};
-  private readonly onListenerError: (error: unknown, event: string) => void;
+  private listeners_: { [event: string]: Listener[] } = {};
+  private readonly onListenerError_: (error: unknown, event: string) => void;
 
   constructor(onListenerError: (error: unknown, event: string) => void) {
-    this.onListenerError = onListenerError;
+    this.onListenerError_ = onListenerError;
   }
 
   on(event: string, listener: Listener): this {
-    (this.listeners[event] || (this.listeners[event] = [])).push(listener);
+    (this.listeners_[event] || (this.listeners_[event] = [])).push(listener);
     return this;
   }
 
   off(event: string, listener: Listener): this {
-    const list = this.listeners[event];
+    const list = this.listeners_[event];
     if (list && list.indexOf(listener) >= 0) list.splice(list.indexOf(listener), 1);
     return this;
   }
 
   listenerCount(event: string): number {
-    const list = this.listeners[event];
+    const list = this.listeners_[event];
     return list ? list.length : 0;
   }
 
   emit(event: string, a?: unknown, b?: unknown, c?: unknown): void {
-    const list = this.listeners[event];
+    const list = this.listeners_[event];
     if (!list) return;
     const snapshot = list.slice();
     for (let i = 0; i < snapshot.length; i++) {
       try {
         snapshot[i](a, b, c);
       } catch (error) {
-        if (event !== "error") this.onListenerError(error, event);
+        if (event !== "error") this.onListenerError_(error, event);
       }
     }
   }

@@ -82,39 +82,39 @@ function payloadBytes(payload: unknown): Uint8Array | string {
 }
 
 export class HubClient {
-  private readonly platform: Platform;
-  private readonly events: Emitter;
-  private options: HubOptions;
-  private hub: ResolvedHub;
-  private session: MqttSession;
-  private driver: SessionDriver;
-  private readonly twin: TwinRequests;
-  private state = IDLE;
-  private everConnected = false;
-  private subscribeId = 0;
-  private attempt = 0;
-  private authFailures = 0;
-  private reconnectTimer: unknown;
-  private renewTimer: unknown;
+  private readonly platform_: Platform;
+  private readonly events_: Emitter;
+  private options_: HubOptions;
+  private hub_: ResolvedHub;
+  private session_: MqttSession;
+  private driver_: SessionDriver;
+  private readonly twin_: TwinRequests;
+  private state_ = IDLE;
+  private everConnected_ = false;
+  private subscribeId_ = 0;
+  private attempt_ = 0;
+  private authFailures_ = 0;
+  private reconnectTimer_: unknown;
+  private renewTimer_: unknown;
   /** Why the client itself is closing the current connection (SAS renewal, a refused SUBSCRIBE). */
-  private closeReason: LiteError | undefined;
-  private lastDesiredVersion = -1;
-  private telemetry: { [id: number]: { resolve: () => void; reject: (error: LiteError) => void } } = {};
-  private methods: { [name: string]: MethodHandler } = {};
-  private connectWaiters: { resolve: () => void; reject: (error: LiteError) => void }[] = [];
-  private closeWaiters: (() => void)[] = [];
+  private closeReason_: LiteError | undefined;
+  private lastDesiredVersion_ = -1;
+  private telemetry_: { [id: number]: { resolve: () => void; reject: (error: LiteError) => void } } = {};
+  private methods_: { [name: string]: MethodHandler } = {};
+  private connectWaiters_: { resolve: () => void; reject: (error: LiteError) => void }[] = [];
+  private closeWaiters_: (() => void)[] = [];
   /** Set by hub-dps: called after `reprovisionAfter` consecutive refusals of the credentials. */
   reprovision: Reprovision | undefined;
   reprovisionAfter = 3;
 
   constructor(platform: Platform, options: HubOptions) {
-    this.platform = platform;
-    this.events = new Emitter((error) => this.emit("error", liteError("HANDLER_FAILED", "an event listener threw: " + String((error as Error).message || error))));
-    this.options = options;
-    this.hub = resolveHub(options);
-    this.session = this.newSession();
-    this.driver = this.newDriver();
-    this.twin = new TwinRequests(platform, (topic, payload) => this.publishRequest(topic, payload), options.requestTimeoutMs || 30000);
+    this.platform_ = platform;
+    this.events_ = new Emitter((error) => this.emit_("error", liteError("HANDLER_FAILED", "an event listener threw: " + String((error as Error).message || error))));
+    this.options_ = options;
+    this.hub_ = resolveHub(options);
+    this.session_ = this.newSession_();
+    this.driver_ = this.newDriver_();
+    this.twin_ = new TwinRequests(platform, (topic, payload) => this.publishRequest_(topic, payload), options.requestTimeoutMs || 30000);
   }
 
   /**
@@ -123,29 +123,29 @@ export class HubClient {
    * a (re)connection, false for a pushed patch); "reprovisioning".
    */
   on(event: string, listener: Listener): this {
-    this.events.on(event, listener);
+    this.events_.on(event, listener);
     return this;
   }
 
   off(event: string, listener: Listener): this {
-    this.events.off(event, listener);
+    this.events_.off(event, listener);
     return this;
   }
 
-  private emit(event: string, a?: unknown, b?: unknown, c?: unknown): void {
-    this.events.emit(event, a, b, c);
+  private emit_(event: string, a?: unknown, b?: unknown, c?: unknown): void {
+    this.events_.emit(event, a, b, c);
   }
 
   get connected(): boolean {
-    return this.state === READY;
+    return this.state_ === READY;
   }
 
   get deviceId(): string {
-    return this.hub.identity.deviceId;
+    return this.hub_.identity.deviceId;
   }
 
   get hostName(): string {
-    return this.hub.identity.hostName;
+    return this.hub_.identity.hostName;
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------
@@ -156,26 +156,26 @@ export class HubClient {
    * connection the client reconnects by itself until close().
    */
   connect(): Promise<void> {
-    if (this.state === CLOSED) return Promise.reject(liteError("CLIENT_CLOSED", "the client was closed"));
-    if (this.state === READY) return Promise.resolve();
+    if (this.state_ === CLOSED) return Promise.reject(liteError("CLIENT_CLOSED", "the client was closed"));
+    if (this.state_ === READY) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.connectWaiters.push({ resolve, reject });
-      if (this.state === IDLE) this.open();
+      this.connectWaiters_.push({ resolve, reject });
+      if (this.state_ === IDLE) this.open_();
     });
   }
 
   /** Ends the connection (DISCONNECT) and settles everything pending with CLIENT_CLOSED. */
   close(): Promise<void> {
-    if (this.state === CLOSED) return Promise.resolve();
-    const wasOpen = this.driver.socketOpen;
-    this.state = CLOSED;
-    this.clearTimers();
+    if (this.state_ === CLOSED) return Promise.resolve();
+    const wasOpen = this.driver_.socketOpen;
+    this.state_ = CLOSED;
+    this.clearTimers_();
     const error = liteError("CLIENT_CLOSED", "the client was closed");
-    this.twin.failAll(error);
-    this.settleConnect(error);
+    this.twin_.failAll(error);
+    this.settleConnect_(error);
     return new Promise<void>((resolve) => {
-      if (wasOpen) this.closeWaiters.push(resolve);
-      this.driver.close(error);
+      if (wasOpen) this.closeWaiters_.push(resolve);
+      this.driver_.close(error);
       if (!wasOpen) resolve();
     });
   }
@@ -204,19 +204,19 @@ export class HubClient {
           component: settings.component,
         };
       }
-      const topic = telemetryTopic(this.hub.identity, settings.properties, system);
+      const topic = telemetryTopic(this.hub_.identity, settings.properties, system);
       const size = (typeof body === "string" ? utf8Length(body) : body.length) + utf8Length(topic);
       if (size > TELEMETRY_MAX_BYTES) {
         throw liteError("MESSAGE_TOO_LARGE", "telemetry of " + size + " bytes exceeds IoT Hub's 262144");
       }
       const qos = settings.qos === undefined ? 1 : settings.qos;
       if (qos !== 0 && qos !== 1) throw liteError("MQTT_BAD_QOS", "telemetry QoS must be 0 or 1");
-      if (this.state === CLOSED) throw liteError("CLIENT_CLOSED", "the client was closed");
-      const id = this.session.publish(topic, body, qos);
+      if (this.state_ === CLOSED) throw liteError("CLIENT_CLOSED", "the client was closed");
+      const id = this.session_.publish(topic, body, qos);
       const settled = new Promise<void>((resolve, reject) => {
-        this.telemetry[id] = { resolve, reject };
+        this.telemetry_[id] = { resolve, reject };
       });
-      this.driver.pump();
+      this.driver_.pump();
       return settled;
     } catch (error) {
       return Promise.reject(error);
@@ -226,7 +226,7 @@ export class HubClient {
   // ---- twin -----------------------------------------------------------------------------------
 
   getTwin(): Promise<Twin> {
-    return this.twin.request(twinGetTopic, "").then((response) => {
+    return this.twin_.request(twinGetTopic, "").then((response) => {
       const twin = response.body as Twin;
       if (!twin || typeof twin.desired !== "object" || typeof twin.reported !== "object") {
         throw liteError("TWIN_BAD_RESPONSE", "the twin document has no desired/reported sections");
@@ -238,25 +238,25 @@ export class HubClient {
   /** Patches reported properties (null deletes a member); resolves with the new reported $version. */
   updateReported(patch: { [key: string]: unknown }): Promise<number> {
     if (typeof patch !== "object" || patch === null) return Promise.reject(liteError("ARGUMENT_INVALID", "the reported patch must be an object"));
-    return this.twin.request(twinPatchTopic, toJson(patch)).then((response) => response.version as number);
+    return this.twin_.request(twinPatchTopic, toJson(patch)).then((response) => response.version as number);
   }
 
   // ---- methods --------------------------------------------------------------------------------
 
   /** Handles direct method `name` ("*" for any method without its own handler). */
   onMethod(name: string, handler: MethodHandler): this {
-    this.methods[name] = handler;
+    this.methods_[name] = handler;
     return this;
   }
 
   // ---- connection internals ---------------------------------------------------------------------
 
-  private newSession(): MqttSession {
-    const options = this.options;
+  private newSession_(): MqttSession {
+    const options = this.options_;
     const will = options.will;
     return new MqttSession({
-      clientId: this.hub.clientId,
-      username: this.hub.username,
+      clientId: this.hub_.clientId,
+      username: this.hub_.username,
       clean: !!options.clean,
       keepAliveSeconds: options.keepAliveSeconds === undefined ? 240 : options.keepAliveSeconds,
       ackTimeoutMs: options.requestTimeoutMs,
@@ -264,34 +264,34 @@ export class HubClient {
       maxQueuedBytes: options.maxQueuedBytes,
       maxInflight: options.maxInflight,
       maxPacketBytes: options.maxPacketBytes,
-      will: will ? { topic: telemetryTopic(this.hub.identity, will.properties, will), payload: will.payload, qos: will.qos || 0 } : undefined,
+      will: will ? { topic: telemetryTopic(this.hub_.identity, will.properties, will), payload: will.payload, qos: will.qos || 0 } : undefined,
     });
   }
 
-  private newDriver(): SessionDriver {
-    const driver: SessionDriver = new SessionDriver(this.platform, this.session, (event) => {
-      if (driver === this.driver) this.handleEvent(event);
-    }, { connectTimeoutMs: this.options.requestTimeoutMs });
+  private newDriver_(): SessionDriver {
+    const driver: SessionDriver = new SessionDriver(this.platform_, this.session_, (event) => {
+      if (driver === this.driver_) this.handleEvent_(event);
+    }, { connectTimeoutMs: this.options_.requestTimeoutMs });
     return driver;
   }
 
-  private open(): void {
-    this.state = CONNECTING;
+  private open_(): void {
+    this.state_ = CONNECTING;
     let password: string | undefined;
     try {
-      password = hubPassword(this.hub, this.platform.epochSeconds(), this.ttlSeconds(), this.platform.crypto);
+      password = hubPassword(this.hub_, this.platform_.epochSeconds(), this.ttlSeconds_(), this.platform_.crypto);
     } catch (error) {
       // CLOCK_NOT_SET and the like: nothing to send yet, so this attempt fails like a refused one.
-      return this.connectionEnded(error as LiteError);
+      return this.connectionEnded_(error as LiteError);
     }
-    this.driver.open(this.hub.target, password);
+    this.driver_.open(this.hub_.target, password);
   }
 
-  private ttlSeconds(): number {
-    return this.options.sasTtlSeconds || 3600;
+  private ttlSeconds_(): number {
+    return this.options_.sasTtlSeconds || 3600;
   }
 
-  private handleEvent(event: SessionEvent): void {
+  private handleEvent_(event: SessionEvent): void {
     switch (event.type) {
       case "connected": {
         const subscriptions: Subscription[] = [
@@ -300,144 +300,144 @@ export class HubClient {
           { topic: METHODS_FILTER, qos: 0 },
         ];
         // Modules receive no cloud-to-device messages.
-        if (this.hub.identity.moduleId === undefined) subscriptions.unshift({ topic: c2dFilter(this.hub.identity), qos: 1 });
-        this.subscribeId = this.session.subscribe(subscriptions);
-        return this.driver.pump();
+        if (this.hub_.identity.moduleId === undefined) subscriptions.unshift({ topic: c2dFilter(this.hub_.identity), qos: 1 });
+        this.subscribeId_ = this.session_.subscribe(subscriptions);
+        return this.driver_.pump();
       }
       case "subscribed":
-        if (event.id === this.subscribeId) this.ready();
+        if (event.id === this.subscribeId_) this.ready_();
         return;
       case "subscribeFailed":
-        if (event.id !== this.subscribeId) return;
-        return this.closeConnection(event.error);
+        if (event.id !== this.subscribeId_) return;
+        return this.closeConnection_(event.error);
       case "message":
-        return this.route(event.packet);
+        return this.route_(event.packet);
       case "published":
       case "publishFailed": {
-        const pending = this.telemetry[event.id];
+        const pending = this.telemetry_[event.id];
         if (!pending) return;
-        delete this.telemetry[event.id];
+        delete this.telemetry_[event.id];
         if (event.type === "published") pending.resolve();
         else pending.reject(event.error);
         return;
       }
       case "closed":
-        return this.connectionEnded(event.error);
+        return this.connectionEnded_(event.error);
     }
   }
 
-  private ready(): void {
-    this.state = READY;
-    this.attempt = 0;
-    this.authFailures = 0;
-    this.everConnected = true;
-    this.emit("connected");
-    this.settleConnect(undefined);
-    this.twin.flush();
-    if (this.hub.key) {
+  private ready_(): void {
+    this.state_ = READY;
+    this.attempt_ = 0;
+    this.authFailures_ = 0;
+    this.everConnected_ = true;
+    this.emit_("connected");
+    this.settleConnect_(undefined);
+    this.twin_.flush();
+    if (this.hub_.key) {
       // Renew at 85% of the token's life: a fresh CONNECT before the hub would drop us.
-      this.renewTimer = this.platform.setTimer(this.ttlSeconds() * 850, () => {
-        this.renewTimer = undefined;
-        this.closeConnection(liteError("SAS_RENEWAL", "reconnecting with a fresh SAS token", { retryable: true }));
+      this.renewTimer_ = this.platform_.setTimer(this.ttlSeconds_() * 850, () => {
+        this.renewTimer_ = undefined;
+        this.closeConnection_(liteError("SAS_RENEWAL", "reconnecting with a fresh SAS token", { retryable: true }));
       });
     }
-    this.resyncDesired();
+    this.resyncDesired_();
   }
 
   /** Desired changes are only pushed while connected (PROTOCOL.md 3): fetch the twin to catch up. */
-  private resyncDesired(): void {
-    if (this.events.listenerCount("desired") === 0) return;
-    this.getTwin().then((twin) => this.deliverDesired(twin.desired, true), (error) => this.emit("error", error));
+  private resyncDesired_(): void {
+    if (this.events_.listenerCount("desired") === 0) return;
+    this.getTwin().then((twin) => this.deliverDesired_(twin.desired, true), (error) => this.emit_("error", error));
   }
 
-  private deliverDesired(desired: { [key: string]: any }, complete: boolean): void {
+  private deliverDesired_(desired: { [key: string]: any }, complete: boolean): void {
     const version = desired["$version"];
-    if (typeof version === "number" && version <= this.lastDesiredVersion) return;
-    if (typeof version === "number") this.lastDesiredVersion = version;
-    this.emit("desired", desired, version, complete);
+    if (typeof version === "number" && version <= this.lastDesiredVersion_) return;
+    if (typeof version === "number") this.lastDesiredVersion_ = version;
+    this.emit_("desired", desired, version, complete);
   }
 
   /** Ends the current connection on the client's own initiative, for `reason`. */
-  private closeConnection(reason: LiteError): void {
-    this.closeReason = reason;
-    this.driver.close();
+  private closeConnection_(reason: LiteError): void {
+    this.closeReason_ = reason;
+    this.driver_.close();
   }
 
-  private connectionEnded(ended: LiteError | undefined): void {
-    const error = ended || this.closeReason;
-    this.closeReason = undefined;
-    this.clearTimers();
-    this.twin.connectionLost();
-    if (this.state === CLOSED) {
-      const waiters = this.closeWaiters;
-      this.closeWaiters = [];
+  private connectionEnded_(ended: LiteError | undefined): void {
+    const error = ended || this.closeReason_;
+    this.closeReason_ = undefined;
+    this.clearTimers_();
+    this.twin_.connectionLost();
+    if (this.state_ === CLOSED) {
+      const waiters = this.closeWaiters_;
+      this.closeWaiters_ = [];
       for (let i = 0; i < waiters.length; i++) waiters[i]();
       return;
     }
-    const wasReady = this.state === READY;
-    this.state = WAITING;
-    if (wasReady || error) this.emit("disconnected", error || liteError("CONNECTION_LOST", "the connection closed", { retryable: true }));
-    if (error && error.code === "SAS_RENEWAL") return this.open();
+    const wasReady = this.state_ === READY;
+    this.state_ = WAITING;
+    if (wasReady || error) this.emit_("disconnected", error || liteError("CONNECTION_LOST", "the connection closed", { retryable: true }));
+    if (error && error.code === "SAS_RENEWAL") return this.open_();
     const refused = !!error && AUTH_REFUSALS.indexOf(error.code) >= 0;
-    this.authFailures = refused ? this.authFailures + 1 : 0;
-    if (!this.everConnected && error && !error.retryable && !(refused && this.reprovision)) {
+    this.authFailures_ = refused ? this.authFailures_ + 1 : 0;
+    if (!this.everConnected_ && error && !error.retryable && !(refused && this.reprovision)) {
       // Before any success, a failure retrying cannot fix is the caller's to hear about.
-      this.state = IDLE;
-      return this.settleConnect(error);
+      this.state_ = IDLE;
+      return this.settleConnect_(error);
     }
     // PROTOCOL.md 4: provision again on repeated refusals of the credentials, or after many
     // failed attempts of any kind (the assigned hub may be gone).
-    if (this.reprovision && ((refused && this.authFailures >= this.reprovisionAfter) || this.attempt >= 10)) return this.provisionAgain();
-    const delay = backoffDelay(this.attempt++, this.platform.random(), this.options.reconnectMinMs || 1000, this.options.reconnectMaxMs || 60000);
-    this.reconnectTimer = this.platform.setTimer(delay, () => {
-      this.reconnectTimer = undefined;
-      if (this.state === WAITING) this.open();
+    if (this.reprovision && ((refused && this.authFailures_ >= this.reprovisionAfter) || this.attempt_ >= 10)) return this.provisionAgain_();
+    const delay = backoffDelay(this.attempt_++, this.platform_.random(), this.options_.reconnectMinMs || 1000, this.options_.reconnectMaxMs || 60000);
+    this.reconnectTimer_ = this.platform_.setTimer(delay, () => {
+      this.reconnectTimer_ = undefined;
+      if (this.state_ === WAITING) this.open_();
     });
   }
 
-  private provisionAgain(): void {
+  private provisionAgain_(): void {
     const reprovision = this.reprovision as Reprovision;
-    this.authFailures = 0;
-    this.attempt = 0;
-    this.emit("reprovisioning");
+    this.authFailures_ = 0;
+    this.attempt_ = 0;
+    this.emit_("reprovisioning");
     reprovision().then(
       (options) => {
-        if (this.state !== WAITING) return;
-        this.retarget(options);
-        this.open();
+        if (this.state_ !== WAITING) return;
+        this.retarget_(options);
+        this.open_();
       },
       (error) => {
-        if (this.state !== WAITING) return;
-        this.emit("error", error);
-        this.connectionEnded(undefined);
+        if (this.state_ !== WAITING) return;
+        this.emit_("error", error);
+        this.connectionEnded_(undefined);
       },
     );
   }
 
   /** Points the client at a new hub identity (after provisioning again). */
-  private retarget(options: HubOptions): void {
-    this.options = options;
-    this.hub = resolveHub(options);
-    this.session = this.newSession();
-    this.driver = this.newDriver();
-    this.lastDesiredVersion = -1;
+  private retarget_(options: HubOptions): void {
+    this.options_ = options;
+    this.hub_ = resolveHub(options);
+    this.session_ = this.newSession_();
+    this.driver_ = this.newDriver_();
+    this.lastDesiredVersion_ = -1;
     // Telemetry queued for the old identity's session cannot move (its topic names the old
     // device): fail it, retryable, so no promise waits forever and nothing vanishes silently.
-    const pending = this.telemetry;
-    this.telemetry = {};
+    const pending = this.telemetry_;
+    this.telemetry_ = {};
     const error = liteError("REPROVISIONED", "the device was provisioned again before this message was acknowledged", { retryable: true });
     for (const id in pending) pending[id].reject(error);
   }
 
-  private clearTimers(): void {
-    if (this.reconnectTimer !== undefined) this.platform.clearTimer(this.reconnectTimer);
-    if (this.renewTimer !== undefined) this.platform.clearTimer(this.renewTimer);
-    this.reconnectTimer = this.renewTimer = undefined;
+  private clearTimers_(): void {
+    if (this.reconnectTimer_ !== undefined) this.platform_.clearTimer(this.reconnectTimer_);
+    if (this.renewTimer_ !== undefined) this.platform_.clearTimer(this.renewTimer_);
+    this.reconnectTimer_ = this.renewTimer_ = undefined;
   }
 
-  private settleConnect(error: LiteError | undefined): void {
-    const waiters = this.connectWaiters;
-    this.connectWaiters = [];
+  private settleConnect_(error: LiteError | undefined): void {
+    const waiters = this.connectWaiters_;
+    this.connectWaiters_ = [];
     for (let i = 0; i < waiters.length; i++) {
       if (error) waiters[i].reject(error);
       else waiters[i].resolve();
@@ -445,42 +445,42 @@ export class HubClient {
   }
 
   /** Sends a twin request now if subscribed; false means it waits for the next connection. */
-  private publishRequest(topic: string, payload: string | Uint8Array): boolean {
-    if (this.state !== READY) return false;
-    this.session.publish(topic, payload, 0);
-    this.driver.pump();
+  private publishRequest_(topic: string, payload: string | Uint8Array): boolean {
+    if (this.state_ !== READY) return false;
+    this.session_.publish(topic, payload, 0);
+    this.driver_.pump();
     return true;
   }
 
   // ---- what arrives -----------------------------------------------------------------------------
 
-  private route(packet: PublishPacket): void {
+  private route_(packet: PublishPacket): void {
     const topic = packet.topic;
     const payload = packet.payload as Uint8Array;
     try {
       const twin = readTwinResponseTopic(topic);
-      if (twin) return void this.twin.handleResponse(twin.status, twin.params, payload);
+      if (twin) return void this.twin_.handleResponse(twin.status, twin.params, payload);
       const desiredVersion = readDesiredTopic(topic);
       if (desiredVersion !== undefined) {
         const patch = payload.length ? JSON.parse(utf8Decode(payload, 0, payload.length)) : {};
         if (typeof patch["$version"] !== "number") patch["$version"] = desiredVersion;
-        return this.deliverDesired(patch, false);
+        return this.deliverDesired_(patch, false);
       }
       const method = readMethodTopic(topic);
-      if (method) return this.invokeMethod(method.name, method.rid, payload);
-      const c2d = readC2dTopic(this.hub.identity, topic);
-      if (c2d) return this.emit("message", { payload, properties: c2d.properties, systemProperties: c2d.systemProperties });
-      this.emit("error", liteError("UNEXPECTED_TOPIC", "a message on an unexpected topic: " + topic));
+      if (method) return this.invokeMethod_(method.name, method.rid, payload);
+      const c2d = readC2dTopic(this.hub_.identity, topic);
+      if (c2d) return this.emit_("message", { payload, properties: c2d.properties, systemProperties: c2d.systemProperties });
+      this.emit_("error", liteError("UNEXPECTED_TOPIC", "a message on an unexpected topic: " + topic));
     } catch (error) {
-      this.emit("error", liteError((error as LiteError).code || "HUB_BAD_MESSAGE", "unreadable message on " + topic + ": " + (error as Error).message));
+      this.emit_("error", liteError((error as LiteError).code || "HUB_BAD_MESSAGE", "unreadable message on " + topic + ": " + (error as Error).message));
     }
   }
 
-  private invokeMethod(name: string, rid: string, payload: Uint8Array): void {
-    const handler = this.methods[name] || this.methods["*"];
+  private invokeMethod_(name: string, rid: string, payload: Uint8Array): void {
+    const handler = this.methods_[name] || this.methods_["*"];
     const respond = (response: MethodResponse) => {
       const status = response && typeof response.status === "number" && response.status % 1 === 0 ? response.status : 500;
-      this.publishRequest(methodResponseTopic(status, rid), payloadBytes(response ? response.payload : undefined));
+      this.publishRequest_(methodResponseTopic(status, rid), payloadBytes(response ? response.payload : undefined));
     };
     const fail = (error: unknown) => respond({ status: 500, payload: { message: "method " + name + " failed: " + String((error as Error).message || error) } });
     if (!handler) return respond({ status: 501, payload: { message: "no handler for method " + name } });

@@ -65,88 +65,88 @@ function checkTopicName(topic: string): string {
 }
 
 export class MqttDecoder {
-  private readonly maxPacketBytes: number;
-  private readonly extraPackets: ExtraPacketParser | undefined;
-  private readonly onPacket: (packet: MqttPacket) => void;
-  private failure: LiteError | undefined;
+  private readonly maxPacketBytes_: number;
+  private readonly extraPackets_: ExtraPacketParser | undefined;
+  private readonly onPacket_: (packet: MqttPacket) => void;
+  private failure_: LiteError | undefined;
   /** Fixed-header bytes of a packet whose header was split across chunks (at most 5). */
-  private readonly head = new Uint8Array(5);
-  private headLength = 0;
+  private readonly head_ = new Uint8Array(5);
+  private headLength_ = 0;
   /** A packet being gathered across chunks, sized exactly, and how much of it has arrived. */
-  private gathering: Uint8Array | undefined;
-  private gathered = 0;
+  private gathering_: Uint8Array | undefined;
+  private gathered_ = 0;
   /** Fixed-header length of the packet whose length frameLength last read. */
-  private headerBytes = 0;
+  private headerBytes_ = 0;
 
   constructor(onPacket: (packet: MqttPacket) => void, options?: DecoderOptions) {
-    this.onPacket = onPacket;
-    this.maxPacketBytes = (options && options.maxPacketBytes) || DEFAULT_MAX_PACKET_BYTES;
-    this.extraPackets = options && options.extraPackets;
+    this.onPacket_ = onPacket;
+    this.maxPacketBytes_ = (options && options.maxPacketBytes) || DEFAULT_MAX_PACKET_BYTES;
+    this.extraPackets_ = options && options.extraPackets;
   }
 
   /** The error that failed this decoder, if any. */
   get error(): LiteError | undefined {
-    return this.failure;
+    return this.failure_;
   }
 
   /** Decodes `chunk`; returns an error (now and on every later push) if the stream is malformed. */
   push(chunk: Uint8Array): LiteError | undefined {
-    if (this.failure) return this.failure;
+    if (this.failure_) return this.failure_;
     try {
-      this.consume(chunk);
+      this.consume_(chunk);
     } catch (error) {
-      this.failure = error as LiteError;
+      this.failure_ = error as LiteError;
     }
-    return this.failure;
+    return this.failure_;
   }
 
-  private consume(chunk: Uint8Array): void {
+  private consume_(chunk: Uint8Array): void {
     const end = chunk.length;
     let offset = 0;
     while (offset < end) {
-      const gathering = this.gathering;
+      const gathering = this.gathering_;
       if (gathering) {
-        const take = Math.min(gathering.length - this.gathered, end - offset);
-        gathering.set(chunk.subarray(offset, offset + take), this.gathered);
-        this.gathered += take;
+        const take = Math.min(gathering.length - this.gathered_, end - offset);
+        gathering.set(chunk.subarray(offset, offset + take), this.gathered_);
+        this.gathered_ += take;
         offset += take;
-        if (this.gathered === gathering.length) this.complete(gathering);
-      } else if (this.headLength > 0) {
+        if (this.gathered_ === gathering.length) this.complete_(gathering);
+      } else if (this.headLength_ > 0) {
         // The header was split: add one byte at a time until its length is known.
-        this.head[this.headLength++] = chunk[offset++];
-        const total = this.frameLength(this.head, 0, this.headLength);
+        this.head_[this.headLength_++] = chunk[offset++];
+        const total = this.frameLength_(this.head_, 0, this.headLength_);
         if (total >= 0) {
-          this.startGathering(total, this.head.subarray(0, this.headLength));
-          this.headLength = 0;
+          this.startGathering_(total, this.head_.subarray(0, this.headLength_));
+          this.headLength_ = 0;
         }
       } else {
-        const total = this.frameLength(chunk, offset, end);
+        const total = this.frameLength_(chunk, offset, end);
         if (total < 0) {
-          this.head.set(chunk.subarray(offset, end));
-          this.headLength = end - offset;
+          this.head_.set(chunk.subarray(offset, end));
+          this.headLength_ = end - offset;
           offset = end;
         } else if (offset + total <= end) {
-          this.parse(chunk, offset, offset + total);
+          this.parse_(chunk, offset, offset + total);
           offset += total;
         } else {
-          this.startGathering(total, chunk.subarray(offset, end));
+          this.startGathering_(total, chunk.subarray(offset, end));
           offset = end;
         }
       }
     }
   }
 
-  private startGathering(total: number, first: Uint8Array): void {
+  private startGathering_(total: number, first: Uint8Array): void {
     const packet = allocate(total);
     packet.set(first);
-    this.gathering = packet;
-    this.gathered = first.length;
-    if (this.gathered === total) this.complete(packet);
+    this.gathering_ = packet;
+    this.gathered_ = first.length;
+    if (this.gathered_ === total) this.complete_(packet);
   }
 
-  private complete(packet: Uint8Array): void {
-    this.gathering = undefined;
-    this.parse(packet, 0, packet.length);
+  private complete_(packet: Uint8Array): void {
+    this.gathering_ = undefined;
+    this.parse_(packet, 0, packet.length);
   }
 
   /**
@@ -154,7 +154,7 @@ export class MqttDecoder {
    * header is not complete yet. Validates type and flags as soon as the first byte is there, and
    * the size before anything is buffered.
    */
-  private frameLength(buf: Uint8Array, start: number, end: number): number {
+  private frameLength_(buf: Uint8Array, start: number, end: number): number {
     const first = buf[start];
     const type = first >> 4;
     const flags = first & 0x0f;
@@ -173,10 +173,10 @@ export class MqttDecoder {
       remaining += (byte & 0x7f) * multiplier;
       if ((byte & 0x80) === 0) {
         const total = 1 + i + remaining;
-        if (total > this.maxPacketBytes) {
-          throw liteError("MQTT_TOO_LARGE", "packet of " + total + " bytes exceeds the " + this.maxPacketBytes + "-byte limit");
+        if (total > this.maxPacketBytes_) {
+          throw liteError("MQTT_TOO_LARGE", "packet of " + total + " bytes exceeds the " + this.maxPacketBytes_ + "-byte limit");
         }
-        this.headerBytes = 1 + i;
+        this.headerBytes_ = 1 + i;
         return total;
       }
       multiplier *= 128;
@@ -184,10 +184,10 @@ export class MqttDecoder {
     throw liteError("MQTT_BAD_LENGTH", "remaining length uses more than 4 bytes");
   }
 
-  private parse(buf: Uint8Array, start: number, end: number): void {
+  private parse_(buf: Uint8Array, start: number, end: number): void {
     const first = buf[start];
     const type = first >> 4;
-    const pos = start + this.headerBytes;
+    const pos = start + this.headerBytes_;
     const remaining = end - pos;
     let packet: MqttPacket;
     if (type === PUBLISH) {
@@ -225,11 +225,11 @@ export class MqttDecoder {
     } else if (type === 13) {
       if (remaining !== 0) throw lengthMismatch("PINGRESP");
       packet = { cmd: "pingresp" };
-    } else if (this.extraPackets) {
-      packet = this.extraPackets(type, buf, pos, end);
+    } else if (this.extraPackets_) {
+      packet = this.extraPackets_(type, buf, pos, end);
     } else {
       throw liteError("MQTT_BAD_TYPE", "packet type " + type + " is only sent by clients");
     }
-    this.onPacket(packet);
+    this.onPacket_(packet);
   }
 }

@@ -75,53 +75,53 @@ function timeoutError(what: string): LiteError {
 }
 
 export class MqttSession {
-  private readonly options: SessionOptions;
-  private readonly keepAliveMs: number;
-  private readonly ackTimeoutMs: number;
-  private decoder: MqttDecoder | undefined;
-  private state = IDLE;
-  private outbox: Uint8Array[] = [];
-  private events: SessionEvent[] = [];
+  private readonly options_: SessionOptions;
+  private readonly keepAliveMs_: number;
+  private readonly ackTimeoutMs_: number;
+  private decoder_: MqttDecoder | undefined;
+  private state_ = IDLE;
+  private outbox_: Uint8Array[] = [];
+  private events_: SessionEvent[] = [];
   /** Publishes in order: sent-and-unacknowledged first, then waiting. */
-  private queue: QueuedPublish[] = [];
-  private queuedBytes = 0;
-  private acks: PendingAck[] = [];
-  private idsInUse: { [id: number]: boolean } = {};
-  private lastPacketId = 0;
-  private lastLocalId = 0;
-  private connackDeadline = -1;
-  private lastSentAt = 0;
-  private lastReceivedAt = 0;
-  private pingDeadline = -1;
-  private now = 0;
+  private queue_: QueuedPublish[] = [];
+  private queuedBytes_ = 0;
+  private acks_: PendingAck[] = [];
+  private idsInUse_: { [id: number]: boolean } = {};
+  private lastPacketId_ = 0;
+  private lastLocalId_ = 0;
+  private connackDeadline_ = -1;
+  private lastSentAt_ = 0;
+  private lastReceivedAt_ = 0;
+  private pingDeadline_ = -1;
+  private now_ = 0;
 
   constructor(options: SessionOptions) {
-    this.options = options;
+    this.options_ = options;
     const keepAlive = options.keepAliveSeconds === undefined ? 60 : options.keepAliveSeconds;
-    this.keepAliveMs = keepAlive * 1000;
-    this.ackTimeoutMs = options.ackTimeoutMs || 30000;
+    this.keepAliveMs_ = keepAlive * 1000;
+    this.ackTimeoutMs_ = options.ackTimeoutMs || 30000;
     // Validate every CONNECT field now, so bad options throw here rather than on the first connection.
-    encodeConnect(this.connectPacket(undefined));
+    encodeConnect(this.connectPacket_(undefined));
   }
 
   get connected(): boolean {
-    return this.state === CONNECTED;
+    return this.state_ === CONNECTED;
   }
 
   /** Number of publishes queued or awaiting PUBACK. */
   get queuedMessages(): number {
-    return this.queue.length;
+    return this.queue_.length;
   }
 
-  private connectPacket(password: string | undefined) {
-    const options = this.options;
+  private connectPacket_(password: string | undefined) {
+    const options = this.options_;
     return {
       cmd: "connect" as const,
       clientId: options.clientId,
       username: options.username,
       password,
       clean: options.clean !== false,
-      keepalive: this.keepAliveMs / 1000,
+      keepalive: this.keepAliveMs_ / 1000,
       will: options.will,
     };
   }
@@ -130,69 +130,69 @@ export class MqttSession {
 
   /** The socket is open: writes CONNECT (with this connection's password, e.g. a fresh SAS). */
   connectionOpened(now: number, password?: string): void {
-    this.now = now;
-    if (this.state !== IDLE) this.connectionClosed(now);
+    this.now_ = now;
+    if (this.state_ !== IDLE) this.connectionClosed(now);
     // Each connection gets its own decoder: a packet half-read on the old one is void.
-    this.decoder = new MqttDecoder((packet) => this.handlePacket(packet), { maxPacketBytes: this.options.maxPacketBytes });
-    this.state = CONNECTING;
-    this.connackDeadline = now + this.ackTimeoutMs;
-    this.lastReceivedAt = now;
+    this.decoder_ = new MqttDecoder((packet) => this.handlePacket_(packet), { maxPacketBytes: this.options_.maxPacketBytes });
+    this.state_ = CONNECTING;
+    this.connackDeadline_ = now + this.ackTimeoutMs_;
+    this.lastReceivedAt_ = now;
     try {
-      this.send(encodeConnect(this.connectPacket(password)));
+      this.send_(encodeConnect(this.connectPacket_(password)));
     } catch (error) {
       // Only the password is new here (the rest was checked at construction): a bad one ends
       // this connection as an event, since inputs never throw.
-      this.close(error as LiteError);
+      this.close_(error as LiteError);
     }
   }
 
   receive(bytes: Uint8Array, now: number): void {
-    this.now = now;
-    if (this.state === IDLE) return;
-    this.lastReceivedAt = now;
-    const error = (this.decoder as MqttDecoder).push(bytes);
-    if (error) this.close(error);
+    this.now_ = now;
+    if (this.state_ === IDLE) return;
+    this.lastReceivedAt_ = now;
+    const error = (this.decoder_ as MqttDecoder).push(bytes);
+    if (error) this.close_(error);
   }
 
   /** The socket closed (EOF, error, or after the driver closed it); `error` says why, if known. */
   connectionClosed(now: number, error?: LiteError): void {
-    this.now = now;
-    if (this.state !== IDLE) this.close(error || connectionLost());
+    this.now_ = now;
+    if (this.state_ !== IDLE) this.close_(error || connectionLost());
   }
 
   /** Acts on every deadline that has passed; calling it early does nothing. */
   handleTimeout(now: number): void {
-    this.now = now;
-    if (this.state === IDLE) return;
-    if (this.state === CONNECTING) {
-      if (now >= this.connackDeadline) this.close(timeoutError("CONNACK"));
+    this.now_ = now;
+    if (this.state_ === IDLE) return;
+    if (this.state_ === CONNECTING) {
+      if (now >= this.connackDeadline_) this.close_(timeoutError("CONNACK"));
       return;
     }
-    if (this.pingDeadline >= 0 && now >= this.pingDeadline) {
-      this.close(timeoutError("PINGRESP"));
+    if (this.pingDeadline_ >= 0 && now >= this.pingDeadline_) {
+      this.close_(timeoutError("PINGRESP"));
       return;
     }
-    if (this.pingDeadline < 0 && this.keepAliveMs > 0 && now >= this.nextPingAt()) {
-      this.send(encodePingreq());
-      this.pingDeadline = now + this.ackTimeoutMs;
+    if (this.pingDeadline_ < 0 && this.keepAliveMs_ > 0 && now >= this.nextPingAt_()) {
+      this.send_(encodePingreq());
+      this.pingDeadline_ = now + this.ackTimeoutMs_;
     }
-    for (let i = 0; i < this.queue.length; i++) {
-      const entry = this.queue[i];
+    for (let i = 0; i < this.queue_.length; i++) {
+      const entry = this.queue_[i];
       if (entry.deadline >= 0 && now >= entry.deadline) {
-        this.removeAt(i--);
-        this.events.push({ type: "publishFailed", id: entry.id, error: timeoutError("PUBACK") });
+        this.removeAt_(i--);
+        this.events_.push({ type: "publishFailed", id: entry.id, error: timeoutError("PUBACK") });
       }
     }
-    for (let i = 0; i < this.acks.length; i++) {
-      const ack = this.acks[i];
+    for (let i = 0; i < this.acks_.length; i++) {
+      const ack = this.acks_[i];
       if (now >= ack.deadline) {
-        this.acks.splice(i--, 1);
-        delete this.idsInUse[ack.id];
+        this.acks_.splice(i--, 1);
+        delete this.idsInUse_[ack.id];
         const error = timeoutError(ack.subscribe ? "SUBACK" : "UNSUBACK");
-        this.events.push({ type: "subscribeFailed", id: ack.id, error });
+        this.events_.push({ type: "subscribeFailed", id: ack.id, error });
       }
     }
-    this.flushQueue();
+    this.flushQueue_();
   }
 
   // ---- commands (throw on misuse) -----------------------------------------------------------
@@ -203,20 +203,20 @@ export class MqttSession {
    * otherwise kept in the bounded queue. Throws QUEUE_FULL when the queue is at its bounds.
    */
   publish(topic: string, payload: Uint8Array | string, qos: QoS, retain?: boolean): number {
-    const options = this.options;
-    if (this.queue.length >= (options.maxQueuedMessages || 100)) {
-      throw liteError("QUEUE_FULL", "the publish queue holds its maximum of " + this.queue.length + " messages");
+    const options = this.options_;
+    if (this.queue_.length >= (options.maxQueuedMessages || 100)) {
+      throw liteError("QUEUE_FULL", "the publish queue holds its maximum of " + this.queue_.length + " messages");
     }
-    const id = qos > 0 ? this.nextPacketId() : --this.lastLocalId;
+    const id = qos > 0 ? this.nextPacketId_() : --this.lastLocalId_;
     const bytes = encodePublish({ cmd: "publish", topic, payload, qos, dup: false, retain: !!retain, messageId: qos > 0 ? id : undefined });
     const maxBytes = options.maxQueuedBytes || 1048576;
-    if (this.queuedBytes + bytes.length > maxBytes) {
+    if (this.queuedBytes_ + bytes.length > maxBytes) {
       throw liteError("QUEUE_FULL", "the publish queue would exceed its " + maxBytes + "-byte limit");
     }
-    if (qos > 0) this.idsInUse[id] = true;
-    this.queue.push({ id, qos, bytes, deadline: -1 });
-    this.queuedBytes += bytes.length;
-    this.flushQueue();
+    if (qos > 0) this.idsInUse_[id] = true;
+    this.queue_.push({ id, qos, bytes, deadline: -1 });
+    this.queuedBytes_ += bytes.length;
+    this.flushQueue_();
     return id;
   }
 
@@ -224,20 +224,20 @@ export class MqttSession {
   subscribe(subscriptions: Subscription[]): number {
     const topics: string[] = [];
     for (let i = 0; i < subscriptions.length; i++) topics.push(subscriptions[i].topic);
-    return this.request(true, topics, (id) => encodeSubscribe({ cmd: "subscribe", messageId: id, subscriptions }));
+    return this.request_(true, topics, (id) => encodeSubscribe({ cmd: "subscribe", messageId: id, subscriptions }));
   }
 
   unsubscribe(topics: string[]): number {
-    return this.request(false, topics, (id) => encodeUnsubscribe({ cmd: "unsubscribe", messageId: id, unsubscriptions: topics }));
+    return this.request_(false, topics, (id) => encodeUnsubscribe({ cmd: "unsubscribe", messageId: id, unsubscriptions: topics }));
   }
 
-  private request(subscribe: boolean, topics: string[], encode: (id: number) => Uint8Array): number {
-    if (this.state !== CONNECTED) throw liteError("NOT_CONNECTED", "not connected");
-    const id = this.nextPacketId();
+  private request_(subscribe: boolean, topics: string[], encode: (id: number) => Uint8Array): number {
+    if (this.state_ !== CONNECTED) throw liteError("NOT_CONNECTED", "not connected");
+    const id = this.nextPacketId_();
     const bytes = encode(id);
-    this.idsInUse[id] = true;
-    this.acks.push({ id, deadline: this.now + this.ackTimeoutMs, subscribe, topics });
-    this.send(bytes);
+    this.idsInUse_[id] = true;
+    this.acks_.push({ id, deadline: this.now_ + this.ackTimeoutMs_, subscribe, topics });
+    this.send_(bytes);
     return id;
   }
 
@@ -246,13 +246,13 @@ export class MqttSession {
    * stay for the next connection unless `failure` is given, which fails every one of them.
    */
   disconnect(failure?: LiteError): void {
-    if (this.state === CONNECTED) this.send(encodeDisconnect());
-    if (this.state !== IDLE) this.close(undefined);
+    if (this.state_ === CONNECTED) this.send_(encodeDisconnect());
+    if (this.state_ !== IDLE) this.close_(undefined);
     if (failure) {
-      while (this.queue.length) {
-        const entry = this.queue[0];
-        this.removeAt(0);
-        this.events.push({ type: "publishFailed", id: entry.id, error: failure });
+      while (this.queue_.length) {
+        const entry = this.queue_[0];
+        this.removeAt_(0);
+        this.events_.push({ type: "publishFailed", id: entry.id, error: failure });
       }
     }
   }
@@ -260,23 +260,23 @@ export class MqttSession {
   // ---- outputs ------------------------------------------------------------------------------
 
   pollTransmit(): Uint8Array | undefined {
-    return this.outbox.shift();
+    return this.outbox_.shift();
   }
 
   pollEvent(): SessionEvent | undefined {
-    return this.events.shift();
+    return this.events_.shift();
   }
 
   /** When handleTimeout is next due, or undefined when nothing is waiting on time. */
   nextDeadline(): number | undefined {
-    if (this.state === IDLE) return undefined;
-    if (this.state === CONNECTING) return this.connackDeadline;
-    let next = this.pingDeadline >= 0 ? this.pingDeadline : this.keepAliveMs > 0 ? this.nextPingAt() : -1;
-    for (let i = 0; i < this.queue.length; i++) {
-      const deadline = this.queue[i].deadline;
+    if (this.state_ === IDLE) return undefined;
+    if (this.state_ === CONNECTING) return this.connackDeadline_;
+    let next = this.pingDeadline_ >= 0 ? this.pingDeadline_ : this.keepAliveMs_ > 0 ? this.nextPingAt_() : -1;
+    for (let i = 0; i < this.queue_.length; i++) {
+      const deadline = this.queue_[i].deadline;
       if (deadline >= 0 && (next < 0 || deadline < next)) next = deadline;
     }
-    for (let i = 0; i < this.acks.length; i++) if (next < 0 || this.acks[i].deadline < next) next = this.acks[i].deadline;
+    for (let i = 0; i < this.acks_.length; i++) if (next < 0 || this.acks_[i].deadline < next) next = this.acks_[i].deadline;
     return next < 0 ? undefined : next;
   }
 
@@ -284,129 +284,129 @@ export class MqttSession {
 
   /** Keep-alive (3.1.2.10): a PINGREQ when nothing was sent, or nothing heard, for a whole
    * keep-alive period; silence from the server is how a dead link shows itself. */
-  private nextPingAt(): number {
-    return Math.min(this.lastSentAt, this.lastReceivedAt) + this.keepAliveMs;
+  private nextPingAt_(): number {
+    return Math.min(this.lastSentAt_, this.lastReceivedAt_) + this.keepAliveMs_;
   }
 
-  private send(bytes: Uint8Array): void {
-    this.outbox.push(bytes);
-    this.lastSentAt = this.now;
+  private send_(bytes: Uint8Array): void {
+    this.outbox_.push(bytes);
+    this.lastSentAt_ = this.now_;
   }
 
-  private nextPacketId(): number {
+  private nextPacketId_(): number {
     // 2.3.1: ids 1-65535, wrapping, skipping those still in use.
     for (let tries = 0; tries < 65535; tries++) {
-      this.lastPacketId = (this.lastPacketId % 65535) + 1;
-      if (!this.idsInUse[this.lastPacketId]) return this.lastPacketId;
+      this.lastPacketId_ = (this.lastPacketId_ % 65535) + 1;
+      if (!this.idsInUse_[this.lastPacketId_]) return this.lastPacketId_;
     }
     throw liteError("QUEUE_FULL", "all 65,535 packet ids are in use");
   }
 
-  private removeAt(index: number): void {
-    const entry = this.queue[index];
-    this.queue.splice(index, 1);
-    this.queuedBytes -= entry.bytes.length;
-    if (entry.qos > 0) delete this.idsInUse[entry.id];
+  private removeAt_(index: number): void {
+    const entry = this.queue_[index];
+    this.queue_.splice(index, 1);
+    this.queuedBytes_ -= entry.bytes.length;
+    if (entry.qos > 0) delete this.idsInUse_[entry.id];
   }
 
   /** Sends waiting publishes while connected and the inflight window has room. */
-  private flushQueue(): void {
-    if (this.state !== CONNECTED) return;
+  private flushQueue_(): void {
+    if (this.state_ !== CONNECTED) return;
     let inflight = 0;
-    const maxInflight = this.options.maxInflight || 16;
-    for (let i = 0; i < this.queue.length; i++) {
-      const entry = this.queue[i];
+    const maxInflight = this.options_.maxInflight || 16;
+    for (let i = 0; i < this.queue_.length; i++) {
+      const entry = this.queue_[i];
       if (entry.deadline >= 0) {
         inflight++;
         continue;
       }
       if (entry.qos > 0 && inflight >= maxInflight) break;
-      this.send(entry.bytes);
+      this.send_(entry.bytes);
       if (entry.qos === 0) {
-        this.removeAt(i--);
-        this.events.push({ type: "published", id: entry.id });
+        this.removeAt_(i--);
+        this.events_.push({ type: "published", id: entry.id });
       } else {
-        entry.deadline = this.now + this.ackTimeoutMs;
+        entry.deadline = this.now_ + this.ackTimeoutMs_;
         inflight++;
       }
     }
   }
 
   /** Ends the current connection with `error` (undefined: a clean close) and resets its state. */
-  private close(error: LiteError | undefined): void {
-    this.state = IDLE;
-    this.pingDeadline = -1;
+  private close_(error: LiteError | undefined): void {
+    this.state_ = IDLE;
+    this.pingDeadline_ = -1;
     // 4.4: publishes sent but not acknowledged go again on the next connection, flagged DUP.
-    for (let i = 0; i < this.queue.length; i++) {
-      const entry = this.queue[i];
+    for (let i = 0; i < this.queue_.length; i++) {
+      const entry = this.queue_[i];
       if (entry.deadline >= 0) {
         entry.deadline = -1;
         entry.bytes[0] |= 0x08;
       }
     }
     const lost = error || connectionLost();
-    while (this.acks.length) {
-      const ack = this.acks.shift() as PendingAck;
-      delete this.idsInUse[ack.id];
-      this.events.push({ type: "subscribeFailed", id: ack.id, error: lost });
+    while (this.acks_.length) {
+      const ack = this.acks_.shift() as PendingAck;
+      delete this.idsInUse_[ack.id];
+      this.events_.push({ type: "subscribeFailed", id: ack.id, error: lost });
     }
-    this.events.push({ type: "closed", error });
+    this.events_.push({ type: "closed", error });
   }
 
-  private protocolError(message: string): void {
-    this.close(liteError("MQTT_PROTOCOL_ERROR", message));
+  private protocolError_(message: string): void {
+    this.close_(liteError("MQTT_PROTOCOL_ERROR", message));
   }
 
-  private handlePacket(packet: MqttPacket): void {
-    if (this.state === IDLE) return; // a packet after the connection was failed in the same chunk
-    this.pingDeadline = -1; // any packet proves the link alive
-    if (this.state === CONNECTING) {
-      if (packet.cmd !== "connack") return this.protocolError("expected CONNACK, got " + packet.cmd);
+  private handlePacket_(packet: MqttPacket): void {
+    if (this.state_ === IDLE) return; // a packet after the connection was failed in the same chunk
+    this.pingDeadline_ = -1; // any packet proves the link alive
+    if (this.state_ === CONNECTING) {
+      if (packet.cmd !== "connack") return this.protocolError_("expected CONNACK, got " + packet.cmd);
       if (packet.returnCode !== 0) {
         const code = packet.returnCode;
-        return this.close(liteError(REFUSALS[code], "the server refused the connection (CONNACK " + code + ")", { status: code, retryable: code === 3 }));
+        return this.close_(liteError(REFUSALS[code], "the server refused the connection (CONNACK " + code + ")", { status: code, retryable: code === 3 }));
       }
-      this.state = CONNECTED;
-      this.events.push({ type: "connected", sessionPresent: packet.sessionPresent });
-      this.flushQueue();
+      this.state_ = CONNECTED;
+      this.events_.push({ type: "connected", sessionPresent: packet.sessionPresent });
+      this.flushQueue_();
       return;
     }
     switch (packet.cmd) {
       case "publish":
         // 3.8.4: we subscribe with QoS 0 or 1 only, so a QoS 2 delivery breaks the protocol.
-        if (packet.qos === 2) return this.protocolError("received a QoS 2 PUBLISH");
-        this.events.push({ type: "message", packet });
-        if (packet.qos === 1) this.send(encodePuback(packet.messageId as number));
+        if (packet.qos === 2) return this.protocolError_("received a QoS 2 PUBLISH");
+        this.events_.push({ type: "message", packet });
+        if (packet.qos === 1) this.send_(encodePuback(packet.messageId as number));
         return;
       case "puback":
-        for (let i = 0; i < this.queue.length; i++) {
-          const entry = this.queue[i];
+        for (let i = 0; i < this.queue_.length; i++) {
+          const entry = this.queue_[i];
           if (entry.id === packet.messageId && entry.deadline >= 0) {
-            this.removeAt(i);
-            this.events.push({ type: "published", id: entry.id });
-            this.flushQueue();
+            this.removeAt_(i);
+            this.events_.push({ type: "published", id: entry.id });
+            this.flushQueue_();
             return;
           }
         }
         return; // a late PUBACK for a publish that already timed out: nothing to settle
       case "suback":
       case "unsuback":
-        return this.settleAck(packet.messageId, packet.cmd === "suback" ? packet.granted : undefined);
+        return this.settleAck_(packet.messageId, packet.cmd === "suback" ? packet.granted : undefined);
       case "pingresp":
         return;
     }
-    this.protocolError("unexpected " + packet.cmd);
+    this.protocolError_("unexpected " + packet.cmd);
   }
 
-  private settleAck(id: number, granted: number[] | undefined): void {
-    for (let i = 0; i < this.acks.length; i++) {
-      const ack = this.acks[i];
+  private settleAck_(id: number, granted: number[] | undefined): void {
+    for (let i = 0; i < this.acks_.length; i++) {
+      const ack = this.acks_[i];
       if (ack.id !== id) continue;
-      this.acks.splice(i, 1);
-      delete this.idsInUse[id];
+      this.acks_.splice(i, 1);
+      delete this.idsInUse_[id];
       if (!granted) {
-        if (ack.subscribe) return this.protocolError("UNSUBACK for SUBSCRIBE " + id);
-        this.events.push({ type: "unsubscribed", id });
+        if (ack.subscribe) return this.protocolError_("UNSUBACK for SUBSCRIBE " + id);
+        this.events_.push({ type: "unsubscribed", id });
         return;
       }
       let error: LiteError | undefined;
@@ -415,9 +415,9 @@ export class MqttSession {
       } else if (granted.indexOf(SUBACK_FAILURE) >= 0) {
         error = liteError("SUBSCRIBE_REFUSED", "the server refused the subscription to " + ack.topics[granted.indexOf(SUBACK_FAILURE)]);
       }
-      if (!error) return void this.events.push({ type: "subscribed", id, granted });
-      this.events.push({ type: "subscribeFailed", id, error });
-      if (error.code === "MQTT_PROTOCOL_ERROR") this.close(error);
+      if (!error) return void this.events_.push({ type: "subscribed", id, granted });
+      this.events_.push({ type: "subscribeFailed", id, error });
+      if (error.code === "MQTT_PROTOCOL_ERROR") this.close_(error);
       return;
     }
   }

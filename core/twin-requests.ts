@@ -32,46 +32,46 @@ const RETRIES = 3;
 const STATUS_CODES: { [status: number]: string } = { 400: "TWIN_BAD_REQUEST", 429: "TWIN_THROTTLED" };
 
 export class TwinRequests {
-  private readonly platform: Platform;
+  private readonly platform_: Platform;
   /** Publishes on the current connection; false when there is none (the request waits). */
-  private readonly send: (topic: string, payload: string) => boolean;
-  private readonly timeoutMs: number;
-  private requests: TwinRequest[] = [];
-  private lastRid = 0;
+  private readonly send_: (topic: string, payload: string) => boolean;
+  private readonly timeoutMs_: number;
+  private requests_: TwinRequest[] = [];
+  private lastRid_ = 0;
 
   constructor(platform: Platform, send: (topic: string, payload: string) => boolean, timeoutMs: number) {
-    this.platform = platform;
-    this.send = send;
-    this.timeoutMs = timeoutMs;
+    this.platform_ = platform;
+    this.send_ = send;
+    this.timeoutMs_ = timeoutMs;
   }
 
   request(topic: (rid: string) => string, payload: string): Promise<TwinResponse> {
     return new Promise<TwinResponse>((resolve, reject) => {
       const request: TwinRequest = { rid: "", topic, payload, sent: false, retries: 0, deadline: undefined, retryTimer: undefined, resolve, reject };
-      request.deadline = this.platform.setTimer(this.timeoutMs, () => {
+      request.deadline = this.platform_.setTimer(this.timeoutMs_, () => {
         request.deadline = undefined;
-        this.settle(request, liteError("TWIN_TIMEOUT", "no twin response in time", { retryable: true }));
+        this.settle_(request, liteError("TWIN_TIMEOUT", "no twin response in time", { retryable: true }));
       });
-      this.requests.push(request);
-      this.trySend(request);
+      this.requests_.push(request);
+      this.trySend_(request);
     });
   }
 
   /** Sends every request still waiting for a connection (call once subscriptions are in place). */
   flush(): void {
-    const waiting = this.requests.slice();
-    for (let i = 0; i < waiting.length; i++) if (!waiting[i].sent && waiting[i].retryTimer === undefined) this.trySend(waiting[i]);
+    const waiting = this.requests_.slice();
+    for (let i = 0; i < waiting.length; i++) if (!waiting[i].sent && waiting[i].retryTimer === undefined) this.trySend_(waiting[i]);
   }
 
   /** The connection dropped: answers to what was sent on it will never come, so send again later. */
   connectionLost(): void {
-    for (let i = 0; i < this.requests.length; i++) this.requests[i].sent = false;
+    for (let i = 0; i < this.requests_.length; i++) this.requests_[i].sent = false;
   }
 
   /** Settles the request this response answers; false if no request has that $rid. */
   handleResponse(status: number, params: Params, payload: Uint8Array): boolean {
     let request: TwinRequest | undefined;
-    for (let i = 0; i < this.requests.length; i++) if (this.requests[i].sent && this.requests[i].rid === params["$rid"]) request = this.requests[i];
+    for (let i = 0; i < this.requests_.length; i++) if (this.requests_[i].sent && this.requests_[i].rid === params["$rid"]) request = this.requests_[i];
     if (!request) return false;
     const response: TwinResponse = { status };
     if (params["$version"] !== undefined) response.version = parseInt(params["$version"], 10);
@@ -79,12 +79,12 @@ export class TwinRequests {
       try {
         response.body = JSON.parse(utf8Decode(payload, 0, payload.length));
       } catch (error) {
-        this.settle(request, liteError("TWIN_BAD_RESPONSE", "twin response body is not JSON (status " + status + ")"));
+        this.settle_(request, liteError("TWIN_BAD_RESPONSE", "twin response body is not JSON (status " + status + ")"));
         return true;
       }
     }
     if (status >= 200 && status < 300) {
-      this.settle(request, undefined, response);
+      this.settle_(request, undefined, response);
       return true;
     }
     const retryable = status === 429 || status >= 500;
@@ -92,33 +92,33 @@ export class TwinRequests {
     if (response.body && response.body.message) message += ": " + response.body.message;
     const error = liteError(STATUS_CODES[status] || (status >= 500 ? "TWIN_SERVICE_ERROR" : "TWIN_UNEXPECTED_STATUS"), message, { status, retryable });
     if (!retryable || request.retries >= RETRIES) {
-      this.settle(request, error);
+      this.settle_(request, error);
       return true;
     }
     const retry = request as TwinRequest;
     retry.sent = false;
-    retry.retryTimer = this.platform.setTimer(backoffDelay(retry.retries++, this.platform.random(), 1000, 10000), () => {
+    retry.retryTimer = this.platform_.setTimer(backoffDelay(retry.retries++, this.platform_.random(), 1000, 10000), () => {
       retry.retryTimer = undefined;
-      this.trySend(retry);
+      this.trySend_(retry);
     });
     return true;
   }
 
   failAll(error: LiteError): void {
-    while (this.requests.length) this.settle(this.requests[0], error);
+    while (this.requests_.length) this.settle_(this.requests_[0], error);
   }
 
-  private trySend(request: TwinRequest): void {
-    request.rid = String(++this.lastRid);
-    request.sent = this.send(request.topic(request.rid), request.payload);
+  private trySend_(request: TwinRequest): void {
+    request.rid = String(++this.lastRid_);
+    request.sent = this.send_(request.topic(request.rid), request.payload);
   }
 
-  private settle(request: TwinRequest, error: LiteError | undefined, response?: TwinResponse): void {
-    const index = this.requests.indexOf(request);
+  private settle_(request: TwinRequest, error: LiteError | undefined, response?: TwinResponse): void {
+    const index = this.requests_.indexOf(request);
     if (index < 0) return;
-    this.requests.splice(index, 1);
-    if (request.deadline !== undefined) this.platform.clearTimer(request.deadline);
-    if (request.retryTimer !== undefined) this.platform.clearTimer(request.retryTimer);
+    this.requests_.splice(index, 1);
+    if (request.deadline !== undefined) this.platform_.clearTimer(request.deadline);
+    if (request.retryTimer !== undefined) this.platform_.clearTimer(request.retryTimer);
     if (error) request.reject(error);
     else request.resolve(response as TwinResponse);
   }

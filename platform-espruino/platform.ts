@@ -35,8 +35,8 @@ function der(pem: string | string[] | undefined): string | undefined {
 }
 
 class EspruinoSocket implements PlatformSocket {
-  private socket: any;
-  private ended = false;
+  private socket_: any;
+  private ended_ = false;
 
   constructor(target: SocketTarget, handlers: SocketHandlers, options: EspruinoPlatformOptions) {
     const useTls = options.tls !== false;
@@ -49,13 +49,13 @@ class EspruinoSocket implements PlatformSocket {
     }
     let failure: LiteError | undefined;
     const end = () => {
-      if (this.ended) return;
-      this.ended = true;
+      if (this.ended_) return;
+      this.ended_ = true;
       handlers.closed(failure);
     };
     try {
-      this.socket = require(useTls ? "tls" : "net").connect(connectOptions, () => {
-        if (!this.ended) handlers.connected();
+      this.socket_ = require(useTls ? "tls" : "net").connect(connectOptions, () => {
+        if (!this.ended_) handlers.connected();
       });
     } catch (error) {
       // Refused connections and unknown hosts throw here; the platform contract says "later".
@@ -63,25 +63,25 @@ class EspruinoSocket implements PlatformSocket {
       setTimeout(end, 0);
       return;
     }
-    this.socket.on("data", (data: string) => {
-      if (!this.ended) handlers.data(E.toUint8Array(data));
+    this.socket_.on("data", (data: string) => {
+      if (!this.ended_) handlers.data(E.toUint8Array(data));
     });
-    this.socket.on("error", (error: { code?: number; message?: string }) => {
+    this.socket_.on("error", (error: { code?: number; message?: string }) => {
       if (error && error.code === PEER_CLOSE_NOTIFY) return;
       failure = failure || liteError("SOCKET_ERROR", target.host + ": socket error " + (error && error.code) + " " + ((error && error.message) || ""), { retryable: true });
     });
-    this.socket.on("close", end);
+    this.socket_.on("close", end);
   }
 
   write(bytes: Uint8Array): void {
-    if (this.ended || !this.socket) return;
+    if (this.ended_ || !this.socket_) return;
     for (let at = 0; at < bytes.length; at += WRITE_CHUNK) {
-      this.socket.write(E.toString(bytes.subarray(at, Math.min(bytes.length, at + WRITE_CHUNK))));
+      this.socket_.write(E.toString(bytes.subarray(at, Math.min(bytes.length, at + WRITE_CHUNK))));
     }
   }
 
   close(): void {
-    if (!this.ended && this.socket) this.socket.end();
+    if (!this.ended_ && this.socket_) this.socket_.end();
   }
 }
 

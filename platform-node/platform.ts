@@ -33,7 +33,7 @@ function socketError(error: NodeJS.ErrnoException, host: string): LiteError {
 }
 
 class NodeSocket implements PlatformSocket {
-  private socket: TLSSocket | undefined;
+  private socket_: TLSSocket | undefined;
 
   constructor(target: SocketTarget, handlers: SocketHandlers, options: NodePlatformOptions) {
     const dial = options.resolve ? options.resolve(target.host, target.port) : { host: target.host, port: target.port };
@@ -59,7 +59,7 @@ class NodeSocket implements PlatformSocket {
       setTimeout(() => handlers.closed(failure), 0);
       return;
     }
-    this.socket = socket;
+    this.socket_ = socket;
     let failure: LiteError | undefined;
     let closed = false;
     socket.setNoDelay(true);
@@ -77,11 +77,11 @@ class NodeSocket implements PlatformSocket {
   }
 
   write(bytes: Uint8Array): void {
-    if (this.socket && !this.socket.destroyed) this.socket.write(bytes);
+    if (this.socket_ && !this.socket_.destroyed) this.socket_.write(bytes);
   }
 
   close(): void {
-    const socket = this.socket;
+    const socket = this.socket_;
     if (!socket || socket.destroyed) return;
     // end() lets queued bytes (DISCONNECT) go out first; destroy if the peer never closes.
     socket.end();
