@@ -1,6 +1,7 @@
 // How the simulated DPS behaves (retry-after, number of 202s, final outcome) and the faults tests
 // inject into it. Behaviour is set simulator-wide and per enrollment; faults are one-shot (or
-// n-shot) events queued by tests, so "429 once, then success" needs no cleanup.
+// n-shot) events queued by tests (./fault-queue.ts), so "429 once, then success" needs no cleanup.
+import { FaultQueue } from "./fault-queue";
 
 export type DpsOutcome =
   | { status: "assigned" }
@@ -48,40 +49,25 @@ export interface DpsFault {
   times?: number;
 }
 
-interface PendingFault {
-  fault: DpsFault;
-  remaining: number;
-}
-
+/** Checks each fault as it is queued: a combination that cannot happen throws, so a test cannot silently test nothing. */
 export class FaultPlan {
-  private pending: PendingFault[] = [];
+  private readonly queue = new FaultQueue<DpsStep, DpsFaultAction>();
 
-  /** Queues a fault; throws at once on a combination that cannot happen, so a test cannot silently test nothing. */
   add(fault: DpsFault): void {
     const { step, action } = fault;
     if (action.kind === "error" && step !== "register" && step !== "poll") {
       throw new Error(`an "error" fault applies to register or poll, not ${step}`);
     }
     if (action.kind === "refuse" && step !== "connect") throw new Error(`a "refuse" fault applies to connect, not ${step}`);
-    const remaining = fault.times ?? 1;
-    if (!(remaining >= 1)) throw new Error("fault times must be at least 1");
-    this.pending.push({ fault, remaining });
+    this.queue.add({ step, action, target: fault.registrationId, times: fault.times });
   }
 
   clear(): void {
-    this.pending = [];
+    this.queue.clear();
   }
 
-  /** The first queued fault for this step and device, used up by one; faults fire in the order they were added. */
   take(step: DpsStep, registrationId: string): DpsFaultAction | undefined {
-    const index = this.pending.findIndex(
-      (entry) => entry.fault.step === step && (entry.fault.registrationId ?? registrationId) === registrationId,
-    );
-    if (index < 0) return undefined;
-    const entry = this.pending[index];
-    entry.remaining--;
-    if (entry.remaining <= 0) this.pending.splice(index, 1);
-    return entry.fault.action;
+    return this.queue.take(step, registrationId);
   }
 }
 

@@ -2,6 +2,7 @@
 // (RegistrationOperationStatus, DeviceRegistrationResult, error bodies). Pure functions.
 import { randomBytes, randomUUID } from "node:crypto";
 
+
 export const DPS_RESPONSE_FILTER = "$dps/registrations/res/#";
 const REGISTER_PREFIX = "$dps/registrations/PUT/iotdps-register/?";
 const POLL_PREFIX = "$dps/registrations/GET/iotdps-get-operationstatus/?";
@@ -26,11 +27,6 @@ export function responseTopic(status: number, rid: string, retryAfterSeconds: nu
   return `$dps/registrations/res/${status}/?$rid=${rid}${retryAfter}`;
 }
 
-/** Azure writes UTC times with seven fractional digits (.NET ticks), e.g. 2019-06-17T14:25:14.7183582Z. */
-export function azureTimestamp(date: Date): string {
-  return date.toISOString().replace("Z", "0000Z");
-}
-
 /** Shaped like Azure's: `{version}.{16 hex}.{uuid}`. */
 export function newOperationId(): string {
   return `4.${randomBytes(8).toString("hex")}.${randomUUID()}`;
@@ -39,17 +35,6 @@ export function newOperationId(): string {
 /** Azure's registration etags are base64 of a quoted id. */
 export function newEtag(): string {
   return Buffer.from(`"${randomUUID()}"`, "utf8").toString("base64");
-}
-
-export interface ErrorBody {
-  errorCode: number;
-  trackingId: string;
-  message: string;
-  timestampUtc: string;
-}
-
-export function errorBody(errorCode: number, message: string, now: Date): ErrorBody {
-  return { errorCode, trackingId: randomUUID(), message, timestampUtc: azureTimestamp(now) };
 }
 
 /** DeviceRegistrationResult; optional members are left out, not null, as the service does. */

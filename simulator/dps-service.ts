@@ -6,8 +6,8 @@ import { DEFAULT_DPS_BEHAVIOUR, FaultPlan, type DpsBehaviour, type DpsFault, typ
 import type { DeviceRegistry } from "./devices";
 import { EnrollmentBook, type EnrollmentMatch, type GroupEnrollment, type IndividualEnrollment } from "./enrollments";
 import { DpsSession } from "./dps-session";
+import { azureTimestamp } from "./azure-errors";
 import {
-  azureTimestamp,
   newEtag,
   newOperationId,
   type RegistrationOperationStatus,

@@ -4,7 +4,8 @@
 import type { IConnectPacket, IPublishPacket, ISubscribePacket, Packet } from "mqtt-packet";
 import { judgeDpsConnect } from "./dps-connect";
 import { describeFault, type DpsFaultAction, type DpsStep } from "./dps-faults";
-import { DPS_RESPONSE_FILTER, errorBody, parseDpsRequestTopic, responseTopic, type DpsRequest } from "./dps-messages";
+import { errorBody } from "./azure-errors";
+import { DPS_RESPONSE_FILTER, parseDpsRequestTopic, responseTopic, type DpsRequest } from "./dps-messages";
 import type { DpsService } from "./dps-service";
 import type { EnrollmentMatch } from "./enrollments";
 import { ConnackCode, type MqttServerConnection, type ServiceSession } from "./mqtt-connection";

@@ -1,7 +1,7 @@
 // One client's MQTT 3.1.1 connection on the server side: framing with mqtt-packet, the rules every
 // MQTT server applies whatever service it plays (CONNECT first and once, PINGREQ, DISCONNECT,
 // keep-alive), recording, and the ways a connection ends. What the packets mean belongs to the
-// service (DPS now, the hub later), which attaches a ServiceSession.
+// service (DPS or a hub), which attaches a ServiceSession.
 import mqtt, { type IConnectPacket, type Packet } from "mqtt-packet";
 import type { TLSSocket } from "node:tls";
 import { withoutSecrets, type ConnectionEvent, type ConnectionRecord } from "./record";
@@ -11,6 +11,11 @@ export interface ServiceSession {
   onConnect(packet: IConnectPacket): void;
   /** Every later packet except PINGREQ and DISCONNECT, which the connection answers itself. */
   onPacket(packet: Packet): void;
+  /**
+   * Once, when the connection ends for any reason, with record.closedBy and closeReason already set
+   * (closeReason "disconnect" = the client sent DISCONNECT). May run inside a call to drop() or close().
+   */
+  onClose?(): void;
 }
 
 /** CONNACK return codes, MQTT 3.1.1 §3.2.2.3. */
@@ -27,6 +32,9 @@ const PHASE_AWAITING_CONNECT = 0; // TLS is up, waiting for CONNECT
 const PHASE_CONNECTING = 1; // CONNECT given to the service, CONNACK not sent yet
 const PHASE_CONNECTED = 2; // CONNACK 0 sent
 const PHASE_CLOSED = 3; // closing or closed: nothing more is read or written
+
+/** Azure's load balancer ends idle TCP after 29.45 minutes, so its hubs wait at most 1767 s, whatever the keep-alive. */
+const MAX_SERVER_KEEP_ALIVE_MS = 1767 * 1000;
 
 export class MqttServerConnection {
   readonly record: ConnectionRecord;
@@ -107,6 +115,7 @@ export class MqttServerConnection {
     this.stopKeepAliveWatch();
     this.record.closedBy = "server";
     this.record.closeReason = reason;
+    this.session?.onClose?.();
     return true;
   }
 
@@ -117,6 +126,7 @@ export class MqttServerConnection {
     this.record.closedBy = "client";
     this.record.closeReason = reason;
     this.socket.destroy();
+    this.session?.onClose?.();
   }
 
   private settleClose(): void {
@@ -145,11 +155,12 @@ export class MqttServerConnection {
     this.session?.onPacket(packet);
   }
 
-  /** MQTT-3.1.2-24: with a non-zero keep-alive, the server closes after 1.5 x keep-alive of silence. */
+  /** MQTT-3.1.2-24: with a non-zero keep-alive, the server closes after 1.5 x keep-alive of silence (capped as Azure does). */
   private restartKeepAliveWatch(): void {
     this.stopKeepAliveWatch();
     if (this.phase !== PHASE_CONNECTED || this.keepAliveSeconds === 0) return;
-    this.keepAliveTimer = setTimeout(() => this.drop("keep-alive-timeout"), this.keepAliveSeconds * 1500);
+    const timeoutMs = Math.min(this.keepAliveSeconds * 1500, MAX_SERVER_KEEP_ALIVE_MS);
+    this.keepAliveTimer = setTimeout(() => this.drop("keep-alive-timeout"), timeoutMs);
   }
 
   private stopKeepAliveWatch(): void {

@@ -13,10 +13,14 @@ export interface PacketRecord {
   packet: RecordedPacket;
 }
 
-/** Something that happened on a connection besides a packet: a fault fired, a response went nowhere. */
+/**
+ * Something that happened on a connection besides a packet: a fault fired, a response went nowhere
+ * ("undelivered"), a will was forwarded, a method response came too late ("late-response"), or the
+ * client did something legal but risky ("warning", e.g. a raw `+` in a property bag).
+ */
 export interface ConnectionEvent {
   atMs: number;
-  kind: "fault" | "undelivered" | "protocol-error";
+  kind: "fault" | "undelivered" | "protocol-error" | "will" | "late-response" | "warning";
   detail: string;
 }
 
@@ -34,13 +38,20 @@ export interface ConnectionRecord {
   username?: string;
   /** The SAS token from CONNECT, minus its signature. */
   sas?: SasSummary;
+  /** Hub: the Plug and Play model id from the username, URL-decoded. */
+  modelId?: string;
+  /** Hub: the CONNACK's session-present flag, once accepted. */
+  sessionPresent?: boolean;
   /** Why CONNECT was refused, e.g. "sas-expired", "client-id-mismatch"; undefined when accepted. */
   refusal?: string;
   packets: PacketRecord[];
   events: ConnectionEvent[];
   closedAtMs?: number;
   closedBy?: "client" | "server";
-  /** Server side: why it closed ("refused", "fault-drop", "keep-alive-timeout", "simulator-closed", ...). */
+  /**
+   * Server side: why it closed ("refused", "fault-drop", "keep-alive-timeout", "simulator-closed",
+   * "400027 ConnectionForcefullyClosedOnNewConnection", ...); client side: "disconnect" after a DISCONNECT.
+   */
   closeReason?: string;
 }
 
