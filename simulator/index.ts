@@ -1,10 +1,13 @@
 // The local Azure IoT simulator (dev-time only, Node, never shipped). One process, one loopback TLS
-// port, a throw-away CA made at start; DPS now, hubs next (issue 5). Tests and the demo use:
+// port, a throw-away CA made at start; DPS and any number of IoT hubs. Tests and the demo use:
 //
 //   const sim = await startSimulator({ dps: { retryAfterSeconds: 1 } });
 //   sim.dps.enrollIndividual({ registrationId: "dev-1", attestation: { type: "symmetricKey", primaryKey } });
 //   const target = sim.resolve(sim.dpsHost); // { host: "127.0.0.1", port }: dial this, keep SNI = sim.dpsHost
-//   ... connect with ca = sim.ca ...
+//   ... connect with ca = sim.ca, provision, then connect to the assigned hub the same way ...
+//   const hub = sim.hub();                   // the first hub; sim.hub(name) for another
+//   const { connectionString } = hub.addDevice({ deviceId: "direct-1" }); // or use the DPS-assigned device
+//   await hub.nextTelemetry("dev-1"); hub.sendC2D("dev-1", "hi"); await hub.invokeMethod("dev-1", "reboot", {});
 //   await sim.close();
 import { performance } from "node:perf_hooks";
 import {
@@ -16,6 +19,8 @@ import {
 import { DeviceRegistry, type AssignedDevice } from "./devices";
 import type { DpsBehaviour } from "./dps-faults";
 import { DpsService, type DpsControl } from "./dps-service";
+import type { HubControl } from "./hub-control";
+import { HubService } from "./hub-service";
 import type { ConnectionRecord } from "./record";
 import { TlsListener } from "./tls-server";
 
@@ -30,6 +35,12 @@ export type {
   GroupEnrollment,
   IndividualEnrollment,
 } from "./enrollments";
+export type { C2dMessage, C2dState, C2dSystemProperties } from "./c2d-session";
+export type { HubFault, HubFaultAction, HubStep } from "./hub-faults";
+export { MethodInvocationError, type MethodResult } from "./hub-methods";
+export type { AddDeviceOptions, AddedDevice, HubControl, InvokeOptions } from "./hub-control";
+export type { TelemetryMessage } from "./hub-telemetry";
+export type { Json, TwinDocument } from "./twin-store";
 export type { ConnectionEvent, ConnectionRecord, PacketRecord } from "./record";
 
 export interface SimulatorOptions {
@@ -58,6 +69,8 @@ export interface Simulator {
    */
   resolve(host: string): { host: string; port: number };
   readonly dps: DpsControl;
+  /** A hub by host name (any case); default the first. Throws for a name the simulator does not serve. */
+  hub(hostName?: string): HubControl;
   /** Devices DPS has assigned, with the credential each proved (the hub side checks them). */
   assignedDevice(hub: string, deviceId: string): AssignedDevice | undefined;
   /** Every connection so far, in order, with every packet in and out; live objects that keep growing. */
@@ -86,15 +99,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const devices = new DeviceRegistry();
   const dps = new DpsService(idScope, hubs, devices, options.dps);
   const startedAtMs = performance.now();
+  const clock = () => performance.now() - startedAtMs;
+  const hubServices = new Map(hubs.map((hub) => [hub, new HubService(hub, devices, clock)]));
 
   const listener = await TlsListener.start({
     certificatePem: serverCertificate.certificatePem,
     keyPem: serverCertificate.keyPem,
     caPem: authority.certificatePem,
-    clock: () => performance.now() - startedAtMs,
+    clock,
     port: options.port,
-    // Hub names have no service yet (issue 5): their connections are recorded and closed.
-    route: (host) => (host !== undefined && dpsNames.has(host) ? { service: "dps", open: (c) => dps.open(c) } : undefined),
+    route: (host) => {
+      if (host !== undefined && dpsNames.has(host)) return { service: "dps", open: (c) => dps.open(c) };
+      const hub = host === undefined ? undefined : hubServices.get(host);
+      return hub ? { service: "hub", open: (c) => hub.open(c) } : undefined;
+    },
   });
   const port = listener.port;
 
@@ -110,9 +128,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return { host: LOOPBACK, port };
     },
     dps,
+    hub(hostName?: string) {
+      const hub = hubServices.get((hostName ?? hubs[0]).toLowerCase());
+      if (!hub) throw new Error(`the simulator does not serve ${hostName}`);
+      return hub;
+    },
     assignedDevice: (hub, deviceId) => devices.find(hub, deviceId),
     connections: listener.connections,
     issueDeviceCertificate: (commonName) => issueClientCertificate(authority, commonName),
-    close: () => listener.close(),
+    async close() {
+      for (const hub of hubServices.values()) hub.close();
+      await listener.close();
+    },
   };
 }

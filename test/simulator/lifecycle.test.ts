@@ -5,6 +5,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { startSimulator } from "../../simulator";
 import { openDps, sendDpsConnect, subscribeToResponses } from "../helpers/raw-dps-flow";
+import { addTestDevice, C2D, METHODS, nextPublish, openHub, subscribe, telemetryTopic } from "../helpers/raw-hub-flow";
 import { RawMqttClient } from "../helpers/raw-mqtt-client";
 import { waitFor } from "../helpers/wait-for";
 
@@ -44,8 +45,13 @@ test("custom names are served and covered by the certificate; enrollments may on
     await client.end();
     for (const servername of sim.hubs) {
       const hub = await RawMqttClient.open({ port: sim.resolve(servername).port, servername, ca: sim.ca });
-      await hub.closed; // certificate verified; no hub service yet
+      await hub.end(); // the certificate verified for this name
     }
+    await waitFor(() => sim.connections.length === 3, "the hub connections to be recorded");
+    assert.equal(sim.connections.slice(1).map((record) => [record.host, record.service]), [
+      ["hub-a.example.test", "hub"],
+      ["hub-b.example.test", "hub"],
+    ]);
     assert.throws(
       () => sim.dps.enrollGroup({ enrollmentGroupId: "g", attestation: { type: "x509" }, assignedHub: "hub-c.example.test" }),
       /does not serve/,
@@ -98,6 +104,37 @@ test("close() ends connections in every state and leaves no handle or timer behi
       ["server", "simulator-closed"],
     ],
   );
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(activeResources(), before);
+});
+
+test("close() also settles the hubs: live devices, a pending method, a telemetry waiter, a kept session; no will, no handle", async () => {
+  await waitFor(() => Object.keys(activeResources()).length === 0, "earlier sockets to be released");
+  const before = activeResources();
+  const sim = await startSimulator();
+  const hub = sim.hub();
+  const busy = addTestDevice(sim, "busy");
+  const will = { topic: telemetryTopic(busy.deviceId), payload: Buffer.from("bye"), qos: 0 as const, retain: false };
+  const { client } = await openHub(sim, { ...busy, clean: false, will });
+  await subscribe(client, [C2D(busy.deviceId), METHODS]);
+  hub.sendC2D(busy.deviceId, "never acknowledged");
+  await nextPublish(client, { ack: false });
+  const invocation = hub.invokeMethod(busy.deviceId, "wait", {}, { timeoutMs: 30_000 });
+  await nextPublish(client, { ack: false });
+  const away = addTestDevice(sim, "away");
+  const kept = await openHub(sim, { ...away, clean: false });
+  await subscribe(kept.client, [C2D(away.deviceId)]);
+  await kept.client.end();
+  const queued = hub.sendC2D(away.deviceId, "for later");
+  const waiter = hub.nextTelemetry(away.deviceId, 30_000);
+
+  await sim.close();
+  const outcomes = await Promise.allSettled([invocation, waiter]);
+  assert.equal(outcomes.map((outcome) => outcome.status), ["rejected", "rejected"]);
+  await client.closed;
+  assert.is(sim.connections[0].closeReason, "simulator-closed");
+  assert.is(hub.telemetry.length, 0, "a simulator shutting down forwards no will");
+  assert.is(queued.state, "queued", "a kept session simply ends with the simulator");
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(activeResources(), before);
 });
