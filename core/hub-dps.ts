@@ -14,6 +14,9 @@ export interface ViaDpsOptions {
   cached?: DpsResult;
   /** Consecutive credential refusals by the hub before provisioning again. Default 3. */
   reprovisionAfter?: number;
+  /** Called with the client before it connects: attach listeners and method handlers here, so
+   * nothing that arrives right after connecting (a method call, the twin resync) is missed. */
+  setup?: (client: HubClient) => void;
 }
 
 /** Hub options for the device DPS assigned, with the credential it proved to DPS. */
@@ -43,6 +46,7 @@ export function connectViaDps(platform: Platform, options: ViaDpsOptions): Promi
     const client = new HubClient(platform, hubOptionsFromDps(platform, options.dps, provisioning, options.hub));
     client.reprovisionAfter = options.reprovisionAfter || 3;
     client.reprovision = () => provision().then((fresh) => hubOptionsFromDps(platform, options.dps, fresh, options.hub));
+    if (options.setup) options.setup(client);
     return client.connect().then(() => ({ client, provisioning }));
   });
 }

@@ -1,0 +1,101 @@
+// Command-line arguments: the usage text, flag parsing, and options built from flags. Shared by
+// the commands in cli.ts and cli-device.ts.
+import { readFileSync } from "node:fs";
+import type { DpsOptions } from "../core/dps";
+import type { LiteError } from "../core/errors";
+import type { NodePlatformOptions } from "./platform";
+
+export const USAGE = `usage:
+  azure-iot-mqtt-lite provision DPS_OPTIONS [--payload JSON] [--api-version VERSION] [--timeout MS]
+  azure-iot-mqtt-lite device (--connection-string CS | DPS_OPTIONS) [--model-id DTMI]
+      [--send N] [--interval MS] [--property NAME=VALUE ...] [--duration SECONDS]
+where DPS_OPTIONS = --id-scope SCOPE --registration-id ID
+      (--symmetric-key KEY | --group-key KEY | --cert FILE --key FILE) [--host DPS_HOST]
+and for both: [--port PORT] [--ca FILE] [--connect-to ADDRESS:PORT]
+  --connect-to dials ADDRESS:PORT for every connection while TLS still checks the real host name
+  (for a local simulator or a test network).`;
+
+export type Flags = { [name: string]: string | string[] };
+
+/** Flags that may be given more than once; their values are collected in order. */
+const REPEATABLE = ["property"];
+
+export function usageError(message: string): never {
+  process.stderr.write(message + "\n" + USAGE + "\n");
+  process.exit(2);
+}
+
+/** `--name value` and `--name=value`; every flag takes a value; unknown flags are refused. */
+export function parseFlags(args: string[], allowed: string[]): Flags {
+  const flags: Flags = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (!arg.startsWith("--")) usageError("unexpected argument: " + arg);
+    const eq = arg.indexOf("=");
+    const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    if (!allowed.includes(name)) usageError("unknown option --" + name);
+    const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
+    if (value === undefined) usageError("--" + name + " needs a value");
+    if (REPEATABLE.includes(name)) {
+      flags[name] = ((flags[name] as string[] | undefined) || []).concat(value);
+    } else {
+      if (name in flags) usageError("--" + name + " given twice");
+      flags[name] = value;
+    }
+  }
+  return flags;
+}
+
+export function flag(flags: Flags, name: string): string | undefined {
+  return flags[name] as string | undefined;
+}
+
+export function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    return usageError("cannot read " + what + " file " + path + ": " + (error as Error).message);
+  }
+}
+
+export function printError(error: LiteError): never {
+  const { code, message, status, errorCode, retryable } = error;
+  process.stderr.write(JSON.stringify({ error: { code: code ?? "UNEXPECTED", message, status, errorCode, retryable } }) + "\n");
+  process.exit(1);
+}
+
+export const DPS_FLAGS = ["id-scope", "registration-id", "symmetric-key", "group-key", "cert", "key", "host"];
+export const CONNECTION_FLAGS = ["port", "ca", "connect-to"];
+
+/** DPS options from flags (the key, certificate and CA read from their files). */
+export function dpsOptionsFrom(flags: Flags): DpsOptions {
+  if (!flag(flags, "id-scope") || !flag(flags, "registration-id")) usageError("--id-scope and --registration-id are required");
+  const options: DpsOptions = {
+    idScope: flag(flags, "id-scope") as string,
+    registrationId: flag(flags, "registration-id") as string,
+    symmetricKey: flag(flags, "symmetric-key"),
+    groupKey: flag(flags, "group-key"),
+    host: flag(flags, "host"),
+    apiVersion: flag(flags, "api-version"),
+  };
+  if (flag(flags, "cert") || flag(flags, "key")) {
+    if (!flag(flags, "cert") || !flag(flags, "key")) usageError("--cert and --key go together");
+    options.cert = readText(flag(flags, "cert") as string, "certificate");
+    options.key = readText(flag(flags, "key") as string, "key");
+  }
+  if (flag(flags, "port")) options.port = Number(flag(flags, "port"));
+  if (flag(flags, "timeout")) options.timeoutMs = Number(flag(flags, "timeout"));
+  if (flag(flags, "ca")) options.ca = readText(flag(flags, "ca") as string, "CA");
+  return options;
+}
+
+/** Platform options: --connect-to dials one address for every host, keeping the TLS name. */
+export function platformOptionsFrom(flags: Flags): NodePlatformOptions {
+  const connectTo = flag(flags, "connect-to");
+  if (!connectTo) return {};
+  const colon = connectTo.lastIndexOf(":");
+  const port = Number(connectTo.slice(colon + 1));
+  if (colon < 1 || !(port > 0 && port < 65536)) usageError("--connect-to needs ADDRESS:PORT");
+  return { resolve: () => ({ host: connectTo.slice(0, colon), port }) };
+}
+

@@ -1,0 +1,77 @@
+// `azure-iot-mqtt-lite device`: connect (from a connection string, or through DPS), send telemetry,
+// answer every direct method with 200 and the request payload echoed, acknowledge cloud-to-device
+// messages, and print everything that happens as one JSON line each, until --duration or Ctrl-C.
+import { HubClient, type C2dMessage, type MethodRequest } from "../core/hub";
+import { connectViaDps } from "../core/hub-dps";
+import type { HubOptions } from "../core/hub-options";
+import type { LiteError } from "../core/errors";
+import { dpsOptionsFrom, flag, platformOptionsFrom, readText, usageError, type Flags } from "./cli-args";
+import { nodePlatform } from "./platform";
+
+function print(line: Record<string, unknown>): void {
+  process.stdout.write(JSON.stringify(line) + "\n");
+}
+
+function text(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("utf8");
+}
+
+function properties(flags: Flags): Record<string, string> {
+  const bag: Record<string, string> = {};
+  for (const pair of (flags.property as string[] | undefined) || []) {
+    const eq = pair.indexOf("=");
+    if (eq < 1) usageError("--property needs NAME=VALUE, got " + pair);
+    bag[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return bag;
+}
+
+function listen(client: HubClient): void {
+  client.on("connected", () => print({ event: "connected", hub: client.hostName, deviceId: client.deviceId }));
+  client.on("disconnected", (error: LiteError) => print({ event: "disconnected", code: error.code, message: error.message }));
+  client.on("error", (error: LiteError) => print({ event: "error", code: error.code, message: error.message }));
+  client.on("message", (message: C2dMessage) => print({ event: "c2d", payload: text(message.payload), properties: message.properties, systemProperties: message.systemProperties }));
+  client.on("desired", (desired: unknown, version: number, complete: boolean) => print({ event: "desired", version, complete, desired }));
+  client.onMethod("*", (request: MethodRequest) => {
+    print({ event: "method", name: request.name, payload: text(request.payload) });
+    return { status: 200, payload: request.payload };
+  });
+}
+
+async function sendTelemetry(client: HubClient, flags: Flags): Promise<void> {
+  const count = Number(flag(flags, "send") || 0);
+  const intervalMs = Number(flag(flags, "interval") || 1000);
+  const bag = properties(flags);
+  for (let seq = 1; seq <= count; seq++) {
+    if (seq > 1) await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    const sent = client.sendTelemetry({ seq, sentAt: new Date().toISOString() }, { properties: bag });
+    sent.then(
+      () => print({ event: "telemetry", seq, status: "acknowledged" }),
+      (error: LiteError) => print({ event: "telemetry", seq, status: "failed", code: error.code }),
+    );
+  }
+}
+
+export async function runDevice(flags: Flags): Promise<void> {
+  const platform = nodePlatform(platformOptionsFrom(flags));
+  const hub: HubOptions = { modelId: flag(flags, "model-id") };
+  if (flag(flags, "port")) hub.port = Number(flag(flags, "port"));
+  if (flag(flags, "ca")) hub.ca = readText(flag(flags, "ca") as string, "CA");
+  let client: HubClient;
+  const connectionString = flag(flags, "connection-string");
+  if (connectionString) {
+    client = new HubClient(platform, { ...hub, connectionString, gatewayHostName: flag(flags, "host") });
+    listen(client);
+    await client.connect();
+  } else {
+    const connected = await connectViaDps(platform, { dps: dpsOptionsFrom(flags), hub, setup: listen });
+    client = connected.client;
+    print({ event: "provisioned", assignedHub: connected.provisioning.assignedHub, deviceId: connected.provisioning.deviceId });
+  }
+  const stop = () => client.close().then(() => process.exit(0));
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  await sendTelemetry(client, flags);
+  const duration = flag(flags, "duration");
+  if (duration !== undefined) setTimeout(stop, Number(duration) * 1000);
+}
