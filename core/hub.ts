@@ -51,7 +51,8 @@ export interface MethodRequest {
 
 export interface MethodResponse {
   status: number;
-  /** JSON-able value, a string (sent as is) or bytes. */
+  /** Sent as JSON, which IoT Hub requires of a method response (a string becomes a JSON string);
+   * bytes are sent as they are, for a caller that already holds JSON. */
   payload?: unknown;
 }
 
@@ -480,7 +481,8 @@ export class HubClient {
     const handler = this.methods_[name] || this.methods_["*"];
     const respond = (response: MethodResponse) => {
       const status = response && typeof response.status === "number" && response.status % 1 === 0 ? response.status : 500;
-      this.publishRequest_(methodResponseTopic(status, rid), payloadBytes(response ? response.payload : undefined));
+      const payload = response ? response.payload : undefined;
+      this.publishRequest_(methodResponseTopic(status, rid), payload instanceof Uint8Array ? payload : toJson(payload));
     };
     const fail = (error: unknown) => respond({ status: 500, payload: { message: "method " + name + " failed: " + String((error as Error).message || error) } });
     if (!handler) return respond({ status: 501, payload: { message: "no handler for method " + name } });

@@ -62,6 +62,65 @@ cli("a bad key is refused before any connection (exit 1, KEY_INVALID)", async ({
   assert.is(JSON.parse(stderr).error.code, "KEY_INVALID");
 });
 
+/** Runs the CLI, handing each JSON line it prints to `onLine` as it arrives. */
+function runLive(args: string[], onLine: (line: any) => void): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args]);
+    let buffered = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      buffered += chunk;
+      const lines = buffered.split("\n");
+      buffered = lines.pop()!;
+      for (const line of lines) if (line.trim()) onLine(JSON.parse(line));
+    });
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("close", (code) => resolve({ code, stderr }));
+  });
+}
+
+cli("device: telemetry with properties, C2D, desired and methods printed as JSON lines; method echoed", async ({ sim, caFile }) => {
+  const hub = sim.hub();
+  const { connectionString } = hub.addDevice({ deviceId: "cli-device-1" });
+  const lines: any[] = [];
+  let methodResult: Promise<unknown> | undefined;
+  const done = runLive(
+    ["device", "--connection-string", connectionString, "--connect-to", "127.0.0.1:" + sim.port, "--ca", caFile, "--send", "2", "--interval", "50", "--property", "site=north", "--property", "kind=a b", "--duration", "2"],
+    (line) => {
+      lines.push(line);
+      if (line.event === "connected") {
+        hub.sendC2D("cli-device-1", "hello device", { prop: "v" });
+        hub.patchDesired("cli-device-1", { rate: 7 });
+        methodResult = hub.invokeMethod("cli-device-1", "blink", { times: 3 });
+      }
+    },
+  );
+  const { code, stderr } = await done;
+  assert.is(code, 0, stderr);
+  assert.equal(await methodResult, { status: 200, payload: { times: 3 } }, "method answered 200 with the request echoed");
+  const byEvent = (event: string) => lines.filter((line) => line.event === event);
+  assert.equal(byEvent("c2d").map((l) => [l.payload, l.properties]), [["hello device", { prop: "v" }]]);
+  assert.equal(byEvent("method").map((l) => [l.name, JSON.parse(l.payload)]), [["blink", { times: 3 }]]);
+  assert.ok(byEvent("desired").some((l) => l.desired.rate === 7), "the desired patch was printed");
+  assert.equal(byEvent("telemetry").map((l) => [l.seq, l.status]), [[1, "acknowledged"], [2, "acknowledged"]]);
+  const telemetry = hub.telemetryOf("cli-device-1");
+  assert.equal(telemetry.map((m) => m.properties), [{ site: "north", kind: "a b" }, { site: "north", kind: "a b" }]);
+  assert.equal(JSON.parse(telemetry[1].payload.toString()).seq, 2);
+});
+
+cli("device through DPS: provisions, connects to the assigned hub, prints where it landed", async ({ sim, caFile }) => {
+  const key = randomBytes(32).toString("base64");
+  sim.dps.enrollIndividual({ registrationId: "cli-dps-device", attestation: { type: "symmetricKey", primaryKey: key } });
+  const lines: any[] = [];
+  const { code, stderr } = await runLive(
+    ["device", "--id-scope", sim.idScope, "--registration-id", "cli-dps-device", "--symmetric-key", key, "--host", sim.dpsHost, "--connect-to", "127.0.0.1:" + sim.port, "--ca", caFile, "--send", "1", "--duration", "1"],
+    (line) => lines.push(line),
+  );
+  assert.is(code, 0, stderr);
+  assert.equal(lines.find((l) => l.event === "provisioned"), { event: "provisioned", assignedHub: sim.hubs[0], deviceId: "cli-dps-device" });
+  assert.is(sim.hub().telemetryOf("cli-dps-device").length, 1);
+});
+
 cli("usage mistakes exit 2 with the usage text", async () => {
   for (const args of [[], ["provision", "--nope", "1"], ["provision", "--id-scope"], ["frobnicate"]]) {
     const { code, stderr } = await run(args);
