@@ -5,10 +5,11 @@
 // the next connection, and the bounded offline queue keeps publishes made while disconnected.
 // Blame decides the channel: misuse of a command throws at once; anything the peer, the link or
 // time did arrives as an event. receive() and handleTimeout() never throw.
+// Written for size as well as clarity: every method here is a JsVar on an Espruino device.
 import { liteError, type LiteError } from "./errors";
 import { MqttDecoder } from "./mqtt-decode";
-import { encodeConnect, encodeDisconnect, encodePingreq, encodePuback, encodePublish, encodeSubscribe, encodeUnsubscribe } from "./mqtt-encode";
-import { SUBACK_FAILURE, type MqttPacket, type PublishPacket, type QoS, type Subscription, type WillMessage } from "./mqtt-packets";
+import { encodeConnect, encodeDisconnect, encodePingreq, encodePuback, encodePublish, encodeSubscribe } from "./mqtt-encode";
+import { SUBACK_FAILURE, type ConnectPacket, type MqttPacket, type PublishPacket, type QoS, type Subscription, type WillMessage } from "./mqtt-packets";
 
 export interface SessionOptions {
   clientId: string;
@@ -18,7 +19,7 @@ export interface SessionOptions {
   /** Keep-alive in seconds; 0 turns it off. Default 60. */
   keepAliveSeconds?: number;
   will?: WillMessage;
-  /** How long to wait for CONNACK, SUBACK, UNSUBACK, PUBACK and PINGRESP. Default 30,000 ms. */
+  /** How long to wait for CONNACK, SUBACK, PUBACK and PINGRESP. Default 30,000 ms. */
   ackTimeoutMs?: number;
   /** Largest inbound packet accepted. Default: a 256 KB Azure message plus headers. */
   maxPacketBytes?: number;
@@ -36,26 +37,21 @@ export type SessionEvent =
   | { type: "published"; id: number }
   | { type: "publishFailed"; id: number; error: LiteError }
   | { type: "subscribed"; id: number; granted: number[] }
-  /** A SUBSCRIBE (or UNSUBSCRIBE) was refused (SUBACK 0x80), timed out, or lost with the link. */
+  /** A SUBSCRIBE was refused (SUBACK 0x80), timed out, or was lost with the link. */
   | { type: "subscribeFailed"; id: number; error: LiteError }
-  | { type: "unsubscribed"; id: number }
   /** The connection is over (error absent: a clean DISCONNECT); the driver closes the socket. */
   | { type: "closed"; error?: LiteError };
 
-interface QueuedPublish {
-  /** Packet id for QoS 1; for QoS 0 a local id (negative) so every publish can be settled by id. */
-  id: number;
-  qos: QoS;
-  bytes: Uint8Array;
-  /** PUBACK deadline while sent on the current connection; -1 while waiting to be sent. */
-  deadline: number;
-}
-
-interface PendingAck {
-  id: number;
-  deadline: number;
-  subscribe: boolean;
-  topics: string[];
+interface Pending {
+  /** Packet id; for a QoS 0 publish a local negative id, so every publish settles by id. */
+  id_: number;
+  /** PUBLISH bytes, kept for a re-send; undefined for a SUBSCRIBE. */
+  bytes_?: Uint8Array;
+  qos_: number;
+  /** Answer deadline while sent on the current connection; -1 while waiting to be sent. */
+  deadline_: number;
+  /** SUBSCRIBE only: its filters, to name a refused one and check the SUBACK's length. */
+  topics_?: string[];
 }
 
 // Connection states.
@@ -64,13 +60,9 @@ const CONNECTING = 1; // CONNECT written, waiting for CONNACK
 const CONNECTED = 2; // CONNACK accepted: publishes flow
 
 // CONNACK return codes 1-5 (3.2.2.3), each with its own stable code.
-const REFUSALS = ["", "CONNECT_REFUSED_PROTOCOL", "CONNECT_REFUSED_IDENTIFIER", "CONNECT_REFUSED_UNAVAILABLE", "CONNECT_REFUSED_BAD_CREDENTIALS", "CONNECT_REFUSED_NOT_AUTHORIZED"];
+const REFUSALS = ["PROTOCOL", "IDENTIFIER", "UNAVAILABLE", "BAD_CREDENTIALS", "NOT_AUTHORIZED"];
 
-function connectionLost(): LiteError {
-  return liteError("CONNECTION_LOST", "the connection closed", { retryable: true });
-}
-
-function timeoutError(what: string): LiteError {
+function timeout(what: string): LiteError {
   return liteError(what + "_TIMEOUT", "no " + what + " in time", { retryable: true });
 }
 
@@ -82,23 +74,21 @@ export class MqttSession {
   private state_ = IDLE;
   private outbox_: Uint8Array[] = [];
   private events_: SessionEvent[] = [];
-  /** Publishes in order: sent-and-unacknowledged first, then waiting. */
-  private queue_: QueuedPublish[] = [];
+  /** Publishes in order (sent-and-unacknowledged first, then waiting), and SUBSCRIBEs awaiting SUBACK. */
+  private queue_: Pending[] = [];
+  private acks_: Pending[] = [];
   private queuedBytes_ = 0;
-  private acks_: PendingAck[] = [];
-  private idsInUse_: { [id: number]: boolean } = {};
   private lastPacketId_ = 0;
   private lastLocalId_ = 0;
-  private connackDeadline_ = -1;
+  /** CONNACK deadline while connecting, PINGRESP deadline once a PINGREQ is out, else -1. */
+  private answerDeadline_ = -1;
   private lastSentAt_ = 0;
   private lastReceivedAt_ = 0;
-  private pingDeadline_ = -1;
   private now_ = 0;
 
   constructor(options: SessionOptions) {
     this.options_ = options;
-    const keepAlive = options.keepAliveSeconds === undefined ? 60 : options.keepAliveSeconds;
-    this.keepAliveMs_ = keepAlive * 1000;
+    this.keepAliveMs_ = (options.keepAliveSeconds === undefined ? 60 : options.keepAliveSeconds) * 1000;
     this.ackTimeoutMs_ = options.ackTimeoutMs || 30000;
     // Validate every CONNECT field now, so bad options throw here rather than on the first connection.
     encodeConnect(this.connectPacket_(undefined));
@@ -113,19 +103,6 @@ export class MqttSession {
     return this.queue_.length;
   }
 
-  private connectPacket_(password: string | undefined) {
-    const options = this.options_;
-    return {
-      cmd: "connect" as const,
-      clientId: options.clientId,
-      username: options.username,
-      password,
-      clean: options.clean !== false,
-      keepalive: this.keepAliveMs_ / 1000,
-      will: options.will,
-    };
-  }
-
   // ---- inputs -------------------------------------------------------------------------------
 
   /** The socket is open: writes CONNECT (with this connection's password, e.g. a fresh SAS). */
@@ -135,7 +112,7 @@ export class MqttSession {
     // Each connection gets its own decoder: a packet half-read on the old one is void.
     this.decoder_ = new MqttDecoder((packet) => this.handlePacket_(packet), { maxPacketBytes: this.options_.maxPacketBytes });
     this.state_ = CONNECTING;
-    this.connackDeadline_ = now + this.ackTimeoutMs_;
+    this.answerDeadline_ = now + this.ackTimeoutMs_;
     this.lastReceivedAt_ = now;
     try {
       this.send_(encodeConnect(this.connectPacket_(password)));
@@ -157,42 +134,38 @@ export class MqttSession {
   /** The socket closed (EOF, error, or after the driver closed it); `error` says why, if known. */
   connectionClosed(now: number, error?: LiteError): void {
     this.now_ = now;
-    if (this.state_ !== IDLE) this.close_(error || connectionLost());
+    if (this.state_ !== IDLE) this.close_(error || liteError("CONNECTION_LOST", "the connection closed", { retryable: true }));
   }
 
   /** Acts on every deadline that has passed; calling it early does nothing. */
   handleTimeout(now: number): void {
     this.now_ = now;
     if (this.state_ === IDLE) return;
-    if (this.state_ === CONNECTING) {
-      if (now >= this.connackDeadline_) this.close_(timeoutError("CONNACK"));
-      return;
+    if (this.answerDeadline_ >= 0 && now >= this.answerDeadline_) {
+      return this.close_(timeout(this.state_ === CONNECTING ? "CONNACK" : "PINGRESP"));
     }
-    if (this.pingDeadline_ >= 0 && now >= this.pingDeadline_) {
-      this.close_(timeoutError("PINGRESP"));
-      return;
-    }
-    if (this.pingDeadline_ < 0 && this.keepAliveMs_ > 0 && now >= this.nextPingAt_()) {
+    if (this.state_ === CONNECTING) return;
+    // Keep-alive (3.1.2.10): a PINGREQ when nothing was sent, or nothing heard, for a whole
+    // keep-alive period; silence from the server is how a dead link shows itself.
+    if (this.answerDeadline_ < 0 && this.keepAliveMs_ > 0 && now >= Math.min(this.lastSentAt_, this.lastReceivedAt_) + this.keepAliveMs_) {
       this.send_(encodePingreq());
-      this.pingDeadline_ = now + this.ackTimeoutMs_;
+      this.answerDeadline_ = now + this.ackTimeoutMs_;
     }
     for (let i = 0; i < this.queue_.length; i++) {
       const entry = this.queue_[i];
-      if (entry.deadline >= 0 && now >= entry.deadline) {
+      if (entry.deadline_ >= 0 && now >= entry.deadline_) {
         this.removeAt_(i--);
-        this.events_.push({ type: "publishFailed", id: entry.id, error: timeoutError("PUBACK") });
+        this.events_.push({ type: "publishFailed", id: entry.id_, error: timeout("PUBACK") });
       }
     }
     for (let i = 0; i < this.acks_.length; i++) {
       const ack = this.acks_[i];
-      if (now >= ack.deadline) {
+      if (now >= ack.deadline_) {
         this.acks_.splice(i--, 1);
-        delete this.idsInUse_[ack.id];
-        const error = timeoutError(ack.subscribe ? "SUBACK" : "UNSUBACK");
-        this.events_.push({ type: "subscribeFailed", id: ack.id, error });
+        this.events_.push({ type: "subscribeFailed", id: ack.id_, error: timeout("SUBACK") });
       }
     }
-    this.flushQueue_();
+    this.flush_();
   }
 
   // ---- commands (throw on misuse) -----------------------------------------------------------
@@ -204,40 +177,25 @@ export class MqttSession {
    */
   publish(topic: string, payload: Uint8Array | string, qos: QoS, retain?: boolean): number {
     const options = this.options_;
-    if (this.queue_.length >= (options.maxQueuedMessages || 100)) {
-      throw liteError("QUEUE_FULL", "the publish queue holds its maximum of " + this.queue_.length + " messages");
-    }
+    if (this.queue_.length >= (options.maxQueuedMessages || 100)) throw liteError("QUEUE_FULL", "the publish queue is full (" + this.queue_.length + " messages)");
     const id = qos > 0 ? this.nextPacketId_() : --this.lastLocalId_;
     const bytes = encodePublish({ cmd: "publish", topic, payload, qos, dup: false, retain: !!retain, messageId: qos > 0 ? id : undefined });
     const maxBytes = options.maxQueuedBytes || 1048576;
-    if (this.queuedBytes_ + bytes.length > maxBytes) {
-      throw liteError("QUEUE_FULL", "the publish queue would exceed its " + maxBytes + "-byte limit");
-    }
-    if (qos > 0) this.idsInUse_[id] = true;
-    this.queue_.push({ id, qos, bytes, deadline: -1 });
+    if (this.queuedBytes_ + bytes.length > maxBytes) throw liteError("QUEUE_FULL", "the publish queue would exceed " + maxBytes + " bytes");
+    this.queue_.push({ id_: id, qos_: qos, bytes_: bytes, deadline_: -1 });
     this.queuedBytes_ += bytes.length;
-    this.flushQueue_();
+    this.flush_();
     return id;
   }
 
   /** Sends SUBSCRIBE when connected (throws NOT_CONNECTED otherwise); returns its packet id. */
   subscribe(subscriptions: Subscription[]): number {
-    const topics: string[] = [];
-    for (let i = 0; i < subscriptions.length; i++) topics.push(subscriptions[i].topic);
-    return this.request_(true, topics, (id) => encodeSubscribe({ cmd: "subscribe", messageId: id, subscriptions }));
-  }
-
-  unsubscribe(topics: string[]): number {
-    return this.request_(false, topics, (id) => encodeUnsubscribe({ cmd: "unsubscribe", messageId: id, unsubscriptions: topics }));
-  }
-
-  private request_(subscribe: boolean, topics: string[], encode: (id: number) => Uint8Array): number {
     if (this.state_ !== CONNECTED) throw liteError("NOT_CONNECTED", "not connected");
     const id = this.nextPacketId_();
-    const bytes = encode(id);
-    this.idsInUse_[id] = true;
-    this.acks_.push({ id, deadline: this.now_ + this.ackTimeoutMs_, subscribe, topics });
-    this.send_(bytes);
+    const topics: string[] = [];
+    for (let i = 0; i < subscriptions.length; i++) topics.push(subscriptions[i].topic);
+    this.send_(encodeSubscribe({ cmd: "subscribe", messageId: id, subscriptions }));
+    this.acks_.push({ id_: id, qos_: 1, deadline_: this.now_ + this.ackTimeoutMs_, topics_: topics });
     return id;
   }
 
@@ -248,12 +206,9 @@ export class MqttSession {
   disconnect(failure?: LiteError): void {
     if (this.state_ === CONNECTED) this.send_(encodeDisconnect());
     if (this.state_ !== IDLE) this.close_(undefined);
-    if (failure) {
-      while (this.queue_.length) {
-        const entry = this.queue_[0];
-        this.removeAt_(0);
-        this.events_.push({ type: "publishFailed", id: entry.id, error: failure });
-      }
+    while (failure && this.queue_.length) {
+      this.events_.push({ type: "publishFailed", id: this.queue_[0].id_, error: failure });
+      this.removeAt_(0);
     }
   }
 
@@ -270,22 +225,30 @@ export class MqttSession {
   /** When handleTimeout is next due, or undefined when nothing is waiting on time. */
   nextDeadline(): number | undefined {
     if (this.state_ === IDLE) return undefined;
-    if (this.state_ === CONNECTING) return this.connackDeadline_;
-    let next = this.pingDeadline_ >= 0 ? this.pingDeadline_ : this.keepAliveMs_ > 0 ? this.nextPingAt_() : -1;
-    for (let i = 0; i < this.queue_.length; i++) {
-      const deadline = this.queue_[i].deadline;
+    let next = this.answerDeadline_;
+    if (this.state_ === CONNECTING) return next;
+    if (next < 0 && this.keepAliveMs_ > 0) next = Math.min(this.lastSentAt_, this.lastReceivedAt_) + this.keepAliveMs_;
+    const pending = this.queue_.concat(this.acks_);
+    for (let i = 0; i < pending.length; i++) {
+      const deadline = pending[i].deadline_;
       if (deadline >= 0 && (next < 0 || deadline < next)) next = deadline;
     }
-    for (let i = 0; i < this.acks_.length; i++) if (next < 0 || this.acks_[i].deadline < next) next = this.acks_[i].deadline;
     return next < 0 ? undefined : next;
   }
 
   // ---- internals ----------------------------------------------------------------------------
 
-  /** Keep-alive (3.1.2.10): a PINGREQ when nothing was sent, or nothing heard, for a whole
-   * keep-alive period; silence from the server is how a dead link shows itself. */
-  private nextPingAt_(): number {
-    return Math.min(this.lastSentAt_, this.lastReceivedAt_) + this.keepAliveMs_;
+  private connectPacket_(password: string | undefined): ConnectPacket {
+    const options = this.options_;
+    return {
+      cmd: "connect",
+      clientId: options.clientId,
+      username: options.username,
+      password,
+      clean: options.clean !== false,
+      keepalive: this.keepAliveMs_ / 1000,
+      will: options.will,
+    };
   }
 
   private send_(bytes: Uint8Array): void {
@@ -293,132 +256,111 @@ export class MqttSession {
     this.lastSentAt_ = this.now_;
   }
 
+  /** 2.3.1: ids 1-65535, wrapping, skipping those still awaiting an acknowledgement. */
   private nextPacketId_(): number {
-    // 2.3.1: ids 1-65535, wrapping, skipping those still in use.
+    const pending = this.queue_.concat(this.acks_);
     for (let tries = 0; tries < 65535; tries++) {
-      this.lastPacketId_ = (this.lastPacketId_ % 65535) + 1;
-      if (!this.idsInUse_[this.lastPacketId_]) return this.lastPacketId_;
+      const id = (this.lastPacketId_ = (this.lastPacketId_ % 65535) + 1);
+      let used = false;
+      for (let i = 0; i < pending.length && !used; i++) used = pending[i].id_ === id;
+      if (!used) return id;
     }
-    throw liteError("QUEUE_FULL", "all 65,535 packet ids are in use");
+    throw liteError("QUEUE_FULL", "all packet ids are in use");
   }
 
   private removeAt_(index: number): void {
-    const entry = this.queue_[index];
+    this.queuedBytes_ -= (this.queue_[index].bytes_ as Uint8Array).length;
     this.queue_.splice(index, 1);
-    this.queuedBytes_ -= entry.bytes.length;
-    if (entry.qos > 0) delete this.idsInUse_[entry.id];
   }
 
   /** Sends waiting publishes while connected and the inflight window has room. */
-  private flushQueue_(): void {
+  private flush_(): void {
     if (this.state_ !== CONNECTED) return;
     let inflight = 0;
     const maxInflight = this.options_.maxInflight || 16;
     for (let i = 0; i < this.queue_.length; i++) {
       const entry = this.queue_[i];
-      if (entry.deadline >= 0) {
-        inflight++;
-        continue;
+      if (entry.deadline_ < 0) {
+        if (entry.qos_ > 0 && inflight >= maxInflight) break;
+        this.send_(entry.bytes_ as Uint8Array);
+        if (entry.qos_ === 0) {
+          this.removeAt_(i--);
+          this.events_.push({ type: "published", id: entry.id_ });
+          continue;
+        }
+        entry.deadline_ = this.now_ + this.ackTimeoutMs_;
       }
-      if (entry.qos > 0 && inflight >= maxInflight) break;
-      this.send_(entry.bytes);
-      if (entry.qos === 0) {
-        this.removeAt_(i--);
-        this.events_.push({ type: "published", id: entry.id });
-      } else {
-        entry.deadline = this.now_ + this.ackTimeoutMs_;
-        inflight++;
-      }
+      inflight++;
     }
   }
 
   /** Ends the current connection with `error` (undefined: a clean close) and resets its state. */
   private close_(error: LiteError | undefined): void {
     this.state_ = IDLE;
-    this.pingDeadline_ = -1;
+    this.answerDeadline_ = -1;
     // 4.4: publishes sent but not acknowledged go again on the next connection, flagged DUP.
     for (let i = 0; i < this.queue_.length; i++) {
       const entry = this.queue_[i];
-      if (entry.deadline >= 0) {
-        entry.deadline = -1;
-        entry.bytes[0] |= 0x08;
+      if (entry.deadline_ >= 0) {
+        entry.deadline_ = -1;
+        (entry.bytes_ as Uint8Array)[0] |= 0x08;
       }
     }
-    const lost = error || connectionLost();
     while (this.acks_.length) {
-      const ack = this.acks_.shift() as PendingAck;
-      delete this.idsInUse_[ack.id];
-      this.events_.push({ type: "subscribeFailed", id: ack.id, error: lost });
+      const ack = this.acks_.shift() as Pending;
+      this.events_.push({ type: "subscribeFailed", id: ack.id_, error: error || liteError("CONNECTION_LOST", "the connection closed", { retryable: true }) });
     }
     this.events_.push({ type: "closed", error });
   }
 
-  private protocolError_(message: string): void {
-    this.close_(liteError("MQTT_PROTOCOL_ERROR", message));
-  }
-
   private handlePacket_(packet: MqttPacket): void {
     if (this.state_ === IDLE) return; // a packet after the connection was failed in the same chunk
-    this.pingDeadline_ = -1; // any packet proves the link alive
+    this.answerDeadline_ = -1; // any packet proves the link alive (and CONNACK ends its wait)
+    const events = this.events_;
+    let problem: string | undefined;
     if (this.state_ === CONNECTING) {
-      if (packet.cmd !== "connack") return this.protocolError_("expected CONNACK, got " + packet.cmd);
-      if (packet.returnCode !== 0) {
+      if (packet.cmd !== "connack") problem = "expected CONNACK, got " + packet.cmd;
+      else if (packet.returnCode) {
         const code = packet.returnCode;
-        return this.close_(liteError(REFUSALS[code], "the server refused the connection (CONNACK " + code + ")", { status: code, retryable: code === 3 }));
+        return this.close_(liteError("CONNECT_REFUSED_" + REFUSALS[code - 1], "the server refused the connection (CONNACK " + code + ")", { status: code, retryable: code === 3 }));
+      } else {
+        this.state_ = CONNECTED;
+        events.push({ type: "connected", sessionPresent: packet.sessionPresent });
+        return this.flush_();
       }
-      this.state_ = CONNECTED;
-      this.events_.push({ type: "connected", sessionPresent: packet.sessionPresent });
-      this.flushQueue_();
-      return;
-    }
-    switch (packet.cmd) {
-      case "publish":
-        // 3.8.4: we subscribe with QoS 0 or 1 only, so a QoS 2 delivery breaks the protocol.
-        if (packet.qos === 2) return this.protocolError_("received a QoS 2 PUBLISH");
-        this.events_.push({ type: "message", packet });
-        if (packet.qos === 1) this.send_(encodePuback(packet.messageId as number));
-        return;
-      case "puback":
-        for (let i = 0; i < this.queue_.length; i++) {
-          const entry = this.queue_[i];
-          if (entry.id === packet.messageId && entry.deadline >= 0) {
-            this.removeAt_(i);
-            this.events_.push({ type: "published", id: entry.id });
-            this.flushQueue_();
-            return;
-          }
+    } else if (packet.cmd === "publish") {
+      // 3.8.4: we subscribe with QoS 0 or 1 only, so a QoS 2 delivery breaks the protocol.
+      if (packet.qos === 2) problem = "received a QoS 2 PUBLISH";
+      else {
+        events.push({ type: "message", packet });
+        if (packet.qos) this.send_(encodePuback(packet.messageId as number));
+      }
+    } else if (packet.cmd === "puback") {
+      for (let i = 0; i < this.queue_.length; i++) {
+        const entry = this.queue_[i];
+        if (entry.id_ === packet.messageId && entry.deadline_ >= 0) {
+          this.removeAt_(i);
+          events.push({ type: "published", id: entry.id_ });
+          return this.flush_();
         }
-        return; // a late PUBACK for a publish that already timed out: nothing to settle
-      case "suback":
-      case "unsuback":
-        return this.settleAck_(packet.messageId, packet.cmd === "suback" ? packet.granted : undefined);
-      case "pingresp":
-        return;
-    }
-    this.protocolError_("unexpected " + packet.cmd);
-  }
-
-  private settleAck_(id: number, granted: number[] | undefined): void {
-    for (let i = 0; i < this.acks_.length; i++) {
-      const ack = this.acks_[i];
-      if (ack.id !== id) continue;
-      this.acks_.splice(i, 1);
-      delete this.idsInUse_[id];
-      if (!granted) {
-        if (ack.subscribe) return this.protocolError_("UNSUBACK for SUBSCRIBE " + id);
-        this.events_.push({ type: "unsubscribed", id });
-        return;
       }
-      let error: LiteError | undefined;
-      if (!ack.subscribe || granted.length !== ack.topics.length) {
-        error = liteError("MQTT_PROTOCOL_ERROR", "SUBACK does not match request " + id);
-      } else if (granted.indexOf(SUBACK_FAILURE) >= 0) {
-        error = liteError("SUBSCRIBE_REFUSED", "the server refused the subscription to " + ack.topics[granted.indexOf(SUBACK_FAILURE)]);
+      // A late PUBACK for a publish that already timed out: nothing to settle.
+    } else if (packet.cmd === "suback") {
+      for (let i = 0; i < this.acks_.length; i++) {
+        const ack = this.acks_[i];
+        if (ack.id_ !== packet.messageId) continue;
+        this.acks_.splice(i, 1);
+        const topics = ack.topics_ as string[];
+        const granted = packet.granted;
+        const refused = granted.indexOf(SUBACK_FAILURE);
+        if (granted.length !== topics.length) problem = "SUBACK does not match request " + ack.id_;
+        else if (refused >= 0) {
+          events.push({ type: "subscribeFailed", id: ack.id_, error: liteError("SUBSCRIBE_REFUSED", "the server refused the subscription to " + topics[refused]) });
+        } else events.push({ type: "subscribed", id: ack.id_, granted });
+        if (problem) events.push({ type: "subscribeFailed", id: ack.id_, error: liteError("MQTT_PROTOCOL_ERROR", problem) });
+        break;
       }
-      if (!error) return void this.events_.push({ type: "subscribed", id, granted });
-      this.events_.push({ type: "subscribeFailed", id, error });
-      if (error.code === "MQTT_PROTOCOL_ERROR") this.close_(error);
-      return;
-    }
+    } else if (packet.cmd !== "pingresp") problem = "unexpected " + packet.cmd;
+    if (problem) this.close_(liteError("MQTT_PROTOCOL_ERROR", problem));
   }
 }
