@@ -53,7 +53,18 @@ addExtensions(at("dist/types"));
 // out of memory at 2,500 variables when loaded from Storage (measured). The entry has no ES
 // exports (it assigns module.exports), so esbuild adds no helpers; require("tls"|"net"|"crypto")
 // stay calls to the interpreter's own modules.
+// On Espruino the core's pure SHA-256 and base64 give way to the firmware's natives.
+const espruinoNatives = {
+  name: "espruino-natives",
+  setup(build) {
+    const natives = { "./sha256": "platform-espruino/native-sha256.ts", "./base64": "platform-espruino/native-base64.ts" };
+    build.onResolve({ filter: /^\.\/(sha256|base64)$/ }, (args) =>
+      args.importer.startsWith(at("core")) ? { path: at(natives[args.path]) } : undefined,
+    );
+  },
+};
 await build({
+  plugins: [espruinoNatives],
   entryPoints: [at("platform-espruino/bundle.ts")],
   outfile: at("dist/espruino/azure-iot-mqtt-lite.min.js"),
   bundle: true,

@@ -2,7 +2,7 @@
 // implementation against node:crypto. For information only: the core's version is the fallback for
 // platforms with no native crypto; Node supplies node:crypto through the CryptoProvider seam.
 import { createHmac } from "node:crypto";
-import { hmacSha256 } from "../core/sha256";
+import { hmacSha256 } from "../core/crypto";
 import { compareThroughput } from "./harness";
 
 const key = new Uint8Array(32);

@@ -1,5 +1,6 @@
 // SHA-256 (FIPS 180-4) and HMAC (RFC 2104) for platforms with no native hash. This is the
-// fallback: Node supplies node:crypto and Espruino its native SHA256 through core/crypto.ts.
+// fallback: Node supplies node:crypto and Espruino its native SHA256 through core/crypto.ts
+// (the Espruino module leaves this file out; see build.mjs).
 // Written for Espruino's interpreter: 32-bit arithmetic only through `| 0`, `>>>` and shifts
 // (its Math.pow(2,32) is inexact and it has no Math.imul), and no copy of the whole message:
 // full blocks are hashed in place and only the padded tail is built.
@@ -105,24 +106,4 @@ export function sha256(data: Uint8Array): Uint8Array {
     digest[i * 4 + 3] = word;
   }
   return digest;
-}
-
-/**
- * HMAC-SHA256 (RFC 2104 with B = 64): H((K ^ opad) || H((K ^ ipad) || data)). `hash` is the
- * SHA-256 to build on (a platform's native one); this file's own when omitted.
- */
-export function hmacSha256(key: Uint8Array, data: Uint8Array, hash?: (data: Uint8Array) => Uint8Array): Uint8Array {
-  const digest = hash || sha256;
-  // Keys longer than the block are hashed first (RFC 2104 section 3); shorter ones are zero-padded.
-  const block = new Uint8Array(64);
-  block.set(key.length > 64 ? digest(key) : key, 0);
-  const inner = new Uint8Array(64 + data.length);
-  const outer = new Uint8Array(64 + 32);
-  for (let i = 0; i < 64; i++) {
-    inner[i] = block[i] ^ 0x36;
-    outer[i] = block[i] ^ 0x5c;
-  }
-  inner.set(data, 64);
-  outer.set(digest(inner), 64);
-  return digest(outer);
 }

@@ -9,6 +9,7 @@ declare const E: {
 };
 declare function require(name: string): any;
 declare function atob(base64: string): string;
+declare function btoa(binary: string): string;
 declare function setTimeout(fire: () => void, ms: number): unknown;
 declare function clearTimeout(handle: unknown): void;
 declare const module: { exports: unknown };

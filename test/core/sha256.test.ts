@@ -1,7 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createHash, createHmac } from "node:crypto";
-import { hmacSha256, sha256 } from "../../core/sha256";
+import { hmacSha256 } from "../../core/crypto";
+import { sha256 } from "../../core/sha256";
 import { randomBytes, randomInt, seededRandom } from "../helpers/random";
 
 function hex(bytes: Uint8Array): string {
