@@ -6,7 +6,7 @@
 //   .build/         dev-only bundles: the demo (npm start) and the simulator it starts
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -53,8 +53,16 @@ addExtensions(at("dist/types"));
 // out of memory at 2,500 variables when loaded from Storage (measured). The entry has no ES
 // exports (it assigns module.exports), so esbuild adds no helpers; require("tls"|"net"|"crypto")
 // stay calls to the interpreter's own modules.
-// On Espruino the core's pure SHA-256 and base64 give way to the firmware's natives.
+// Espruino: three Storage modules (see platform-espruino/facade.ts). The main one holds the shared
+// core and the public API; DPS and the hub are separate files loaded on first use. Each is
+// top-level CommonJS with a plain module.exports: the interpreter ignores esbuild's namespace
+// getters, and an IIFE-wrapped build ran out of memory at 2,500 variables (both measured). Only
+// syntax the interpreter has (checked by the gate in test/platform-espruino). Private members end
+// in "_" (the Google JS style convention) and are renamed; no public, wire or JSON name ends so.
+const ESPRUINO_MAIN = "azure-iot-mqtt-lite";
+const sharedFiles = [...readFileSync(at("platform-espruino/shared.ts"), "utf8").matchAll(/from "\.\.\/core\/([\w-]+)"/g)].map((m) => at("core/" + m[1] + ".ts"));
 const espruinoNatives = {
+  // The firmware's own SHA-256 and btoa/atob replace the core's pure ones.
   name: "espruino-natives",
   setup(build) {
     const natives = { "./sha256": "platform-espruino/native-sha256.ts", "./base64": "platform-espruino/native-base64.ts" };
@@ -63,23 +71,64 @@ const espruinoNatives = {
     );
   },
 };
-await build({
-  plugins: [espruinoNatives],
-  entryPoints: [at("platform-espruino/bundle.ts")],
-  outfile: at("dist/espruino/azure-iot-mqtt-lite.min.js"),
-  bundle: true,
-  format: "cjs",
-  platform: "neutral",
-  logOverride: { "commonjs-variable-in-esm": "silent" },
-  target: "es2019",
-  minify: true,
-  // Private members and internal record fields end in "_" (the Google JS style convention), so
-  // they can be renamed safely: no public, wire or JSON name ends that way.
-  mangleProps: /_$/,
-  external: ["tls", "net", "crypto"],
-  legalComments: "none",
-  logLevel: "warning",
-});
+const fromMainModule = {
+  // In the DPS and hub modules, the shared core and the platform come from the main module.
+  name: "espruino-shared",
+  setup(build) {
+    build.onResolve({ filter: /^\.\.?\// }, (args) => {
+      const file = join(args.resolveDir, args.path);
+      const shared = sharedFiles.includes(file + ".ts") || file === at("platform-espruino/platform");
+      return shared ? { path: ESPRUINO_MAIN, external: true } : undefined;
+    });
+  },
+};
+const mangleCache = {};
+async function espruinoModule(file, contents, plugins) {
+  const result = await build({
+    stdin: { contents, resolveDir: at("platform-espruino"), sourcefile: file + ".ts", loader: "ts" },
+    outfile: at("dist/espruino/" + file + ".min.js"),
+    bundle: true,
+    format: "cjs",
+    platform: "neutral",
+    target: "es2019",
+    minify: true,
+    mangleProps: /_$/,
+    mangleCache,
+    plugins,
+    external: ["tls", "net", "crypto"],
+    legalComments: "none",
+    logLevel: "warning",
+    write: false,
+  });
+  Object.assign(mangleCache, result.mangleCache);
+  const code = result.outputFiles[0].text;
+  writeFileSync(result.outputFiles[0].path, code);
+  return code;
+}
+mkdirSync(at("dist/espruino"), { recursive: true });
+const features = [
+  await espruinoModule(ESPRUINO_MAIN + "-dps", `import { DpsClient } from "../core/dps"; module.exports = { DpsClient };`, [fromMainModule]),
+  await espruinoModule(ESPRUINO_MAIN + "-hub", `import { HubClient } from "../core/hub"; import { connectProvisioned } from "../core/hub-dps"; module.exports = { HubClient, connectProvisioned };`, [fromMainModule]),
+];
+// The main module exports exactly the shared names the feature modules use, plus the public API:
+// the names read off the required module in their code, kept if the shared core exports them
+// (a minified local may share the alias's name).
+const barrel = await build({ entryPoints: [at("platform-espruino/shared.ts")], bundle: true, format: "esm", write: false, metafile: true, logLevel: "silent", outfile: "shared.js" });
+const exported = new Set(Object.values(barrel.metafile.outputs)[0].exports);
+const used = new Set();
+for (const code of features) {
+  for (const [, alias] of code.matchAll(/(\w+)=require\("azure-iot-mqtt-lite"\)/g)) {
+    for (const [, name] of code.matchAll(new RegExp("\\b" + alias + "\\.(\\w+)", "g"))) if (exported.has(name)) used.add(name);
+  }
+}
+const names = [...used].sort().join(", ");
+await espruinoModule(
+  ESPRUINO_MAIN,
+  `import { ${names} } from "./shared"; import { espruinoPlatform } from "./platform";
+   import { DpsClient, HubClient, connectViaDps, unload } from "./facade";
+   module.exports = { ${names}, espruinoPlatform, DpsClient, HubClient, connectViaDps, unload };`,
+  [espruinoNatives],
+);
 
 // Dev-only: the end-to-end demo and the simulator it starts (npm start).
 await build({

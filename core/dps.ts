@@ -3,7 +3,7 @@
 // 5xx, a dropped or silent connection) are retried with retry-after or backoff, within a bound
 // and an overall deadline; 401/403/404 and refusals of the credentials are not. Every way out
 // clears its timers, sends DISCONNECT and settles the promise exactly once.
-import { decodeKey, deriveDeviceKey, dpsSasToken, sasExpiry } from "./sas";
+import { decodeKey, deviceKeyFor, dpsSasToken, sasExpiry } from "./sas";
 import { SessionDriver } from "./driver";
 import { dpsPollTopic, dpsRegisterTopic, dpsStatusError, parseDpsResponse, DPS_RESPONSE_FILTER, type DpsResponse } from "./dps-topics";
 import { liteError, type LiteError } from "./errors";
@@ -79,12 +79,6 @@ export interface DpsResult {
 
 export const DPS_GLOBAL_HOST = "global.azure-devices-provisioning.net";
 
-/** The symmetric key for `options` (derived for a group enrollment), or undefined for X.509 / SAS. */
-export function dpsDeviceKey(options: DpsOptions, platform: Platform): string | undefined {
-  if (options.groupKey) return deriveDeviceKey(options.groupKey, options.registrationId, platform.crypto);
-  return options.symmetricKey;
-}
-
 function checkOptions(options: DpsOptions): void {
   checkDpsIdentity(options);
   let ways = 0;
@@ -159,7 +153,7 @@ export class DpsClient {
     let password: string | undefined;
     try {
       password = options.sasToken;
-      const key = dpsDeviceKey(options, platform);
+      const key = deviceKeyFor(options, platform.crypto);
       if (key) password = dpsSasToken(options, key, sasExpiry(platform.epochSeconds(), options.sasTtlSeconds || 3600), platform.crypto);
     } catch (error) {
       return this.finish_(error as LiteError);

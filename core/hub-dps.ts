@@ -1,8 +1,11 @@
 // From DPS to the hub, and back to DPS when the hub keeps refusing the device (PROTOCOL.md 4):
 // provision (or reuse a cached assignment), connect to the assigned hub with the same credential,
-// and let the client provision again after repeated refusals of its credentials.
-import { DpsClient, dpsDeviceKey, type DpsOptions, type DpsResult } from "./dps";
+// and let the client provision again after repeated refusals of its credentials. Provisioning is
+// a function given in, so the hub code does not carry the DPS code (on Espruino they are separate
+// modules); connect-via-dps.ts passes DpsClient for everyone else.
+import type { DpsOptions, DpsResult } from "./dps";
 import { HubClient } from "./hub";
+import { deviceKeyFor } from "./sas";
 import type { HubOptions } from "./hub-options";
 import type { Platform } from "./platform";
 
@@ -25,7 +28,7 @@ export function hubOptionsFromDps(platform: Platform, dps: DpsOptions, result: D
   if (extra) for (const name in extra) (options as { [name: string]: unknown })[name] = (extra as { [name: string]: unknown })[name];
   options.hostName = result.assignedHub;
   options.deviceId = result.deviceId;
-  options.sharedAccessKey = dpsDeviceKey(dps, platform);
+  options.sharedAccessKey = deviceKeyFor(dps, platform.crypto);
   options.cert = dps.cert;
   options.key = dps.key;
   if (options.ca === undefined) options.ca = dps.ca;
@@ -38,9 +41,9 @@ export interface ViaDps {
   provisioning: DpsResult;
 }
 
-/** Provisions (unless a cached result is given), then connects to the assigned hub. */
-export function connectViaDps(platform: Platform, options: ViaDpsOptions): Promise<ViaDps> {
-  const provision = () => new DpsClient(platform, options.dps).register();
+/** Provisions with `register` (unless a cached result is given), then connects to the assigned hub. */
+export function connectProvisioned(platform: Platform, options: ViaDpsOptions, register: (dps: DpsOptions) => Promise<DpsResult>): Promise<ViaDps> {
+  const provision = () => register(options.dps);
   const start = options.cached ? Promise.resolve(options.cached) : provision();
   return start.then((provisioning) => {
     const client = new HubClient(platform, hubOptionsFromDps(platform, options.dps, provisioning, options.hub));

@@ -22,4 +22,6 @@ export { utf8Encode, utf8Decode } from "./utf8";
 export { HubClient, type C2dMessage, type MethodHandler, type MethodRequest, type MethodResponse, type TelemetryOptions, type Twin } from "./hub";
 export type { HubOptions, HubWill } from "./hub-options";
 export type { SystemProperties } from "./hub-topics";
-export { connectViaDps, hubOptionsFromDps, type ViaDps, type ViaDpsOptions } from "./hub-dps";
+export { connectProvisioned, hubOptionsFromDps, type ViaDps, type ViaDpsOptions } from "./hub-dps";
+export { connectViaDps } from "./connect-via-dps";
+export { deviceKeyFor } from "./sas";

@@ -96,3 +96,8 @@ export function deriveDeviceKey(groupKey: string, registrationId: string, crypto
   const keyBytes = decodeKey(groupKey, "groupKey");
   return base64Encode(computeHmacSha256(keyBytes, utf8Encode(checkRegistrationId(registrationId)), crypto));
 }
+
+/** The device's symmetric key: derived from a group key, or the individual key; undefined for X.509 or a ready token. */
+export function deviceKeyFor(options: { registrationId: string; groupKey?: string; symmetricKey?: string }, crypto?: CryptoProvider): string | undefined {
+  return options.groupKey ? deriveDeviceKey(options.groupKey, options.registrationId, crypto) : options.symmetricKey;
+}

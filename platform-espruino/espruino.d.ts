@@ -13,3 +13,7 @@ declare function btoa(binary: string): string;
 declare function setTimeout(fire: () => void, ms: number): unknown;
 declare function clearTimeout(handle: unknown): void;
 declare const module: { exports: unknown };
+declare const Modules: {
+  /** Forgets a loaded module, freeing its JsVars; require() loads it again. */
+  removeCached(name: string): void;
+};

@@ -4,6 +4,7 @@ export { espruinoPlatform, type EspruinoPlatformOptions } from "./platform";
 export { DpsClient, type DpsOptions, type DpsResult, type DpsStep } from "../core/dps";
 export { HubClient, type C2dMessage, type MethodHandler, type MethodRequest, type MethodResponse, type TelemetryOptions, type Twin } from "../core/hub";
 export type { HubOptions, HubWill } from "../core/hub-options";
-export { connectViaDps, type ViaDps, type ViaDpsOptions } from "../core/hub-dps";
+export { connectViaDps } from "../core/connect-via-dps";
+export type { ViaDps, ViaDpsOptions } from "../core/hub-dps";
 export { utf8Decode } from "../core/utf8";
 export type { LiteError } from "../core/errors";

@@ -2,7 +2,7 @@
 // answer every direct method with 200 and the request payload echoed, acknowledge cloud-to-device
 // messages, and print everything that happens as one JSON line each, until --duration or Ctrl-C.
 import { HubClient, type C2dMessage, type MethodRequest } from "../core/hub";
-import { connectViaDps } from "../core/hub-dps";
+import { connectViaDps } from "../core/connect-via-dps";
 import type { HubOptions } from "../core/hub-options";
 import type { LiteError } from "../core/errors";
 import { dpsOptionsFrom, flag, platformOptionsFrom, readText, usageError, type Flags } from "./cli-args";

@@ -2,7 +2,8 @@
 // one-call helpers that pick the Node platform for you.
 import { DpsClient, type DpsOptions, type DpsResult } from "../core/dps";
 import { HubClient } from "../core/hub";
-import { connectViaDps, type ViaDps, type ViaDpsOptions } from "../core/hub-dps";
+import { connectViaDps } from "../core/connect-via-dps";
+import type { ViaDps, ViaDpsOptions } from "../core/hub-dps";
 import type { HubOptions } from "../core/hub-options";
 import { nodePlatform, type NodePlatformOptions } from "./platform";
 

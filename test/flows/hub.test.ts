@@ -4,7 +4,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { randomBytes } from "node:crypto";
 import { HubClient, type C2dMessage } from "../../core/hub";
-import { connectViaDps } from "../../core/hub-dps";
+import { connectViaDps } from "../../core/connect-via-dps";
 import type { HubOptions } from "../../core/hub-options";
 import { nodePlatform } from "../../platform-node/platform";
 import { startSimulator, type Simulator } from "../../simulator/index";

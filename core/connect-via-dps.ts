@@ -1,0 +1,9 @@
+// Provision through DPS, then live on the assigned hub: connectProvisioned with the DPS client.
+import { DpsClient } from "./dps";
+import { connectProvisioned, type ViaDps, type ViaDpsOptions } from "./hub-dps";
+import type { Platform } from "./platform";
+
+/** Provisions (unless `options.cached` is given), then connects to the assigned hub. */
+export function connectViaDps(platform: Platform, options: ViaDpsOptions): Promise<ViaDps> {
+  return connectProvisioned(platform, options, (dps) => new DpsClient(platform, dps).register());
+}

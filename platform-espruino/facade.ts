@@ -1,0 +1,48 @@
+// The public API of the main Espruino module. DPS and the hub live in their own Storage files
+// (azure-iot-mqtt-lite-dps, azure-iot-mqtt-lite-hub) that require this one for the shared core,
+// and are loaded on first use: a firmware that only provisions never loads the hub code, and a
+// device unloads the DPS code once provisioned, so the two never take memory at the same time.
+import type { DpsClient as DpsClientClass, DpsOptions, DpsResult } from "../core/dps";
+import type { HubClient as HubClientClass } from "../core/hub";
+import type { ViaDps, ViaDpsOptions } from "../core/hub-dps";
+import type { HubOptions } from "../core/hub-options";
+import type { Platform } from "../core/platform";
+
+export const DPS_MODULE = "azure-iot-mqtt-lite-dps";
+export const HUB_MODULE = "azure-iot-mqtt-lite-hub";
+
+/** Frees a module's code and JsVars (it is loaded again on next use). */
+export function unload(name: string): void {
+  Modules.removeCached(name);
+}
+
+/** `new DpsClient(platform, options)`, with the DPS module loaded on first use. */
+export function DpsClient(platform: Platform, options: DpsOptions): DpsClientClass {
+  const Real = require(DPS_MODULE).DpsClient;
+  return new Real(platform, options);
+}
+
+/** `new HubClient(platform, options)`, with the hub module loaded on first use. */
+export function HubClient(platform: Platform, options: HubOptions): HubClientClass {
+  const Real = require(HUB_MODULE).HubClient;
+  return new Real(platform, options);
+}
+
+/** Provisions (unless `options.cached`), unloads DPS, then connects to the assigned hub. DPS is
+ * loaded again only if the hub keeps refusing the device and it must provision again. */
+export function connectViaDps(platform: Platform, options: ViaDpsOptions): Promise<ViaDps> {
+  const register = (dps: DpsOptions): Promise<DpsResult> => {
+    const finish = () => unload(DPS_MODULE);
+    return DpsClient(platform, dps).register().then(
+      (result) => {
+        finish();
+        return result;
+      },
+      (error) => {
+        finish();
+        throw error;
+      },
+    );
+  };
+  return require(HUB_MODULE).connectProvisioned(platform, options, register);
+}
