@@ -38,13 +38,13 @@ export class SessionDriver {
 
   /** Opens a socket to `target`; CONNECT (with `password`) goes out once it is open. */
   open(target: SocketTarget, password?: string): void {
-    if (this.socket_) throw liteError("ALREADY_CONNECTED", "a connection is already open");
+    if (this.socket_) throw liteError("ALREADY_CONNECTED", "already open");
     const platform = this.platform_;
     let socket: PlatformSocket | undefined;
     const current = () => socket !== undefined && socket === this.socket_;
     this.openTimer_ = platform.setTimer(this.connectTimeoutMs_, () => {
       this.openTimer_ = undefined;
-      if (current() && !this.opened_) this.socketGone_(liteError("CONNECT_TIMEOUT", "no connection to " + target.host + " in time", { retryable: true }));
+      if (current() && !this.opened_) this.socketGone_(liteError("CONNECT_TIMEOUT", "no connection to " + target.host, { retryable: true }));
     });
     this.opened_ = false;
     socket = this.socket_ = platform.connect(target, {
@@ -127,7 +127,7 @@ export class SessionDriver {
     this.clearOpenTimer_();
     if (socket) socket.close();
     if (wasOpened) this.session.connectionClosed(this.platform_.now(), error);
-    else this.listener_({ type: "closed", error: error || liteError("CONNECTION_LOST", "the connection closed before it opened", { retryable: true }) });
+    else this.listener_({ type: "closed", error: error || liteError("CONNECTION_LOST", "closed before it opened", { retryable: true }) });
     this.pump();
   }
 

@@ -22,14 +22,14 @@ const HUB_API_VERSION = "2021-04-12";
 
 /** Throws ARGUMENT_INVALID naming `name` unless `value` is a non-empty string. */
 export function checkNonEmpty(value: unknown, name: string): string {
-  if (typeof value !== "string" || value === "") throw liteError("ARGUMENT_INVALID", name + " must be a non-empty string");
+  if (typeof value !== "string" || value === "") throw liteError("ARGUMENT_INVALID", name + " missing");
   return value;
 }
 
 // Espruino's regular expressions have no {n,m}, so the 128 limit is checked apart.
 function checkId(id: unknown, allowed: RegExp, code: string, name: string): string {
   if (typeof id !== "string" || id.length > 128 || !allowed.test(id)) {
-    throw liteError(code, name + " must be 1-128 characters from Azure's allowed set");
+    throw liteError(code, "bad " + name);
   }
   return id;
 }

@@ -32,11 +32,11 @@ const FIXED_FLAGS = [-2, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, -2];
 const ACK_NAMES = ["", "", "", "", "puback", "pubrec", "pubrel", "pubcomp", "", "", "", "unsuback"];
 
 export function truncated(what: string) {
-  return liteError("MQTT_TRUNCATED", what + " runs past the end of the packet");
+  return liteError("MQTT_TRUNCATED", "truncated " + what);
 }
 
 export function lengthMismatch(what: string) {
-  return liteError("MQTT_LENGTH_MISMATCH", what + " has the wrong remaining length");
+  return liteError("MQTT_LENGTH_MISMATCH", "bad length of " + what);
 }
 
 export function readUint16(buf: Uint8Array, pos: number, end: number, what: string): number {
@@ -46,7 +46,7 @@ export function readUint16(buf: Uint8Array, pos: number, end: number, what: stri
 
 export function readPacketId(buf: Uint8Array, pos: number, end: number): number {
   const id = readUint16(buf, pos, end, "packet id");
-  if (id === 0) throw liteError("MQTT_BAD_PACKET_ID", "packet id 0 is not allowed (2.3.1)");
+  if (id === 0) throw liteError("MQTT_BAD_PACKET_ID", "packet id 0");
   return id;
 }
 
@@ -59,7 +59,7 @@ export function readString(buf: Uint8Array, pos: number, end: number, what: stri
 
 function checkTopicName(topic: string): string {
   if (topic.length === 0 || topic.indexOf("+") >= 0 || topic.indexOf("#") >= 0) {
-    throw liteError("MQTT_BAD_TOPIC", "PUBLISH topic must be non-empty and without wildcards: " + topic);
+    throw liteError("MQTT_BAD_TOPIC", "bad PUBLISH topic " + topic);
   }
   return topic;
 }
@@ -159,11 +159,11 @@ export class MqttDecoder {
     const type = first >> 4;
     const flags = first & 0x0f;
     const expected = FIXED_FLAGS[type];
-    if (expected === -2) throw liteError("MQTT_BAD_TYPE", "packet type " + type + " is reserved");
+    if (expected === -2) throw liteError("MQTT_BAD_TYPE", "packet type " + type);
     if (expected === -1) {
       if ((flags & 0x06) === 0x06) throw liteError("MQTT_BAD_QOS", "PUBLISH with QoS 3");
     } else if (flags !== expected) {
-      throw liteError("MQTT_BAD_FLAGS", "packet type " + type + " has reserved flags " + flags);
+      throw liteError("MQTT_BAD_FLAGS", "type " + type + " flags " + flags);
     }
     let remaining = 0;
     let multiplier = 1;
@@ -174,14 +174,14 @@ export class MqttDecoder {
       if ((byte & 0x80) === 0) {
         const total = 1 + i + remaining;
         if (total > this.maxPacketBytes_) {
-          throw liteError("MQTT_TOO_LARGE", "packet of " + total + " bytes exceeds the " + this.maxPacketBytes_ + "-byte limit");
+          throw liteError("MQTT_TOO_LARGE", "packet of " + total + " bytes, over " + this.maxPacketBytes_);
         }
         this.headerBytes_ = 1 + i;
         return total;
       }
       multiplier *= 128;
     }
-    throw liteError("MQTT_BAD_LENGTH", "remaining length uses more than 4 bytes");
+    throw liteError("MQTT_BAD_LENGTH", "remaining length over 4 bytes");
   }
 
   private parse_(buf: Uint8Array, start: number, end: number): void {
@@ -209,8 +209,8 @@ export class MqttDecoder {
     } else if (type === 2) {
       if (remaining !== 2) throw lengthMismatch("CONNACK");
       // 3.2.2.1: bits 7-1 of the acknowledge flags are reserved; 3.2.2.3: codes 6-255 are reserved.
-      if (buf[pos] > 1) throw liteError("MQTT_BAD_FLAGS", "CONNACK has reserved flags " + buf[pos]);
-      if (buf[pos + 1] > 5) throw liteError("MQTT_BAD_RETURN_CODE", "CONNACK return code " + buf[pos + 1] + " is reserved");
+      if (buf[pos] > 1) throw liteError("MQTT_BAD_FLAGS", "CONNACK flags " + buf[pos]);
+      if (buf[pos + 1] > 5) throw liteError("MQTT_BAD_RETURN_CODE", "CONNACK code " + buf[pos + 1]);
       packet = { cmd: "connack", sessionPresent: buf[pos] === 1, returnCode: buf[pos + 1] };
     } else if (type === 9) {
       const messageId = readPacketId(buf, pos, end);
@@ -218,7 +218,7 @@ export class MqttDecoder {
       const granted: number[] = [];
       for (let at = pos + 2; at < end; at++) {
         const code = buf[at];
-        if (code > 2 && code !== SUBACK_FAILURE) throw liteError("MQTT_BAD_RETURN_CODE", "SUBACK return code " + code + " is reserved");
+        if (code > 2 && code !== SUBACK_FAILURE) throw liteError("MQTT_BAD_RETURN_CODE", "SUBACK code " + code);
         granted.push(code);
       }
       packet = { cmd: "suback", messageId, granted };
@@ -228,7 +228,7 @@ export class MqttDecoder {
     } else if (this.extraPackets_) {
       packet = this.extraPackets_(type, buf, pos, end);
     } else {
-      throw liteError("MQTT_BAD_TYPE", "packet type " + type + " is only sent by clients");
+      throw liteError("MQTT_BAD_TYPE", "packet type " + type + " from a server");
     }
     this.onPacket_(packet);
   }

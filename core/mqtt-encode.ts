@@ -21,26 +21,26 @@ function badArgument(message: string) {
 export function checkPacketId(messageId: unknown): number {
   const id = messageId as number;
   if (typeof id !== "number" || !(id >= 1 && id <= 65535) || id % 1 !== 0) {
-    throw liteError("MQTT_BAD_PACKET_ID", "packet id must be an integer 1-65535, got " + id);
+    throw liteError("MQTT_BAD_PACKET_ID", "bad packet id " + id);
   }
   return id;
 }
 
 function checkQos(qos: unknown, what: string): QoS {
   if (qos === undefined) return 0;
-  if (qos !== 0 && qos !== 1) throw liteError("MQTT_BAD_QOS", what + " QoS must be 0 or 1, got " + qos);
+  if (qos !== 0 && qos !== 1) throw liteError("MQTT_BAD_QOS", what + " QoS " + qos);
   return qos;
 }
 
 /** UTF-8 length of an MQTT string (1.5.3): no U+0000, no lone surrogate, at most 65,535 bytes. */
 function stringLength(text: unknown, what: string): number {
-  if (typeof text !== "string") throw badArgument(what + " must be a string");
+  if (typeof text !== "string") throw badArgument(what + " is not a string");
   if (text.indexOf("\u0000") >= 0) throw liteError("UTF8_INVALID", what + " contains U+0000");
   return fieldLength(utf8Length(text), what);
 }
 
 function fieldLength(length: number, what: string): number {
-  if (length > 65535) throw liteError("MQTT_FIELD_TOO_LONG", what + " is " + length + " bytes; the limit is 65535");
+  if (length > 65535) throw liteError("MQTT_FIELD_TOO_LONG", what + " over 65535 bytes");
   return length;
 }
 
@@ -49,7 +49,7 @@ function checkTopicName(topic: unknown, what: string): number {
   const length = stringLength(topic, what);
   const text = topic as string;
   if (length === 0 || text.indexOf("+") >= 0 || text.indexOf("#") >= 0) {
-    throw liteError("MQTT_BAD_TOPIC", what + " must be non-empty and without + or #: " + text);
+    throw liteError("MQTT_BAD_TOPIC", what + " empty or with + #: " + text);
   }
   return length;
 }
@@ -64,14 +64,14 @@ function checkTopicFilter(filter: unknown): number {
     if (level.indexOf("#") >= 0) valid = level === "#" && i === levels.length - 1;
     else if (level.indexOf("+") >= 0) valid = level === "+";
   }
-  if (!valid) throw liteError("MQTT_BAD_TOPIC", "invalid topic filter: " + filter);
+  if (!valid) throw liteError("MQTT_BAD_TOPIC", "bad topic filter " + filter);
   return length;
 }
 
 function payloadLength(payload: unknown, what: string): number {
   if (typeof payload === "string") return utf8Length(payload);
   if (payload instanceof Uint8Array) return payload.length;
-  throw badArgument(what + " must be a string or Uint8Array");
+  throw badArgument(what + " is not text or bytes");
 }
 
 function writePayload(payload: string | Uint8Array, out: Uint8Array, offset: number): number {
@@ -82,7 +82,7 @@ function writePayload(payload: string | Uint8Array, out: Uint8Array, offset: num
 
 /** Allocates the whole packet and writes its fixed header; the body starts at length - remaining. */
 function startPacket(firstByte: number, remaining: number): Uint8Array {
-  if (remaining > MAX_REMAINING_LENGTH) throw liteError("MQTT_TOO_LARGE", "packet of " + remaining + " bytes exceeds MQTT's limit");
+  if (remaining > MAX_REMAINING_LENGTH) throw liteError("MQTT_TOO_LARGE", "packet of " + remaining + " bytes");
   let lengthBytes = 1;
   for (let rest = remaining >>> 7; rest > 0; rest = rest >>> 7) lengthBytes++;
   const out = allocate(1 + lengthBytes + remaining);
@@ -110,11 +110,11 @@ export function encodeConnect(packet: ConnectPacket): Uint8Array {
   const clientId = packet.clientId;
   const clientIdLength = stringLength(clientId, "client id");
   if (clientIdLength === 0 && !packet.clean) {
-    throw liteError("MQTT_BAD_CLIENT_ID", "an empty client id requires a clean session (3.1.3.1)");
+    throw liteError("MQTT_BAD_CLIENT_ID", "empty client id without clean session");
   }
   const keepalive = packet.keepalive;
   if (typeof keepalive !== "number" || !(keepalive >= 0 && keepalive <= 65535) || keepalive % 1 !== 0) {
-    throw badArgument("keepalive must be an integer 0-65535 seconds, got " + keepalive);
+    throw badArgument("bad keepalive " + keepalive);
   }
   let flags = packet.clean ? 0x02 : 0;
   let remaining = 10 + 2 + clientIdLength;
@@ -138,7 +138,7 @@ export function encodeConnect(packet: ConnectPacket): Uint8Array {
   let passwordLength = 0;
   if (password !== undefined) {
     // 3.1.2.9: a password without a user name is a protocol violation.
-    if (username === undefined) throw badArgument("a password requires a username (3.1.2.9)");
+    if (username === undefined) throw badArgument("password without username");
     passwordLength = fieldLength(payloadLength(password, "password"), "password");
     flags |= 0x40;
     remaining += 2 + passwordLength;
@@ -211,7 +211,7 @@ export function encodePuback(messageId: number): Uint8Array {
 export function encodeSubscribe(packet: SubscribePacket): Uint8Array {
   const messageId = checkPacketId(packet.messageId);
   const subscriptions = packet.subscriptions;
-  if (!subscriptions || !subscriptions.length) throw badArgument("SUBSCRIBE needs at least one topic filter (3.8.3)");
+  if (!subscriptions || !subscriptions.length) throw badArgument("no topic filters");
   const lengths: number[] = [];
   let remaining = 2;
   for (let i = 0; i < subscriptions.length; i++) {
@@ -232,7 +232,7 @@ export function encodeSubscribe(packet: SubscribePacket): Uint8Array {
 export function encodeUnsubscribe(packet: UnsubscribePacket): Uint8Array {
   const messageId = checkPacketId(packet.messageId);
   const topics = packet.unsubscriptions;
-  if (!topics || !topics.length) throw badArgument("UNSUBSCRIBE needs at least one topic filter (3.10.3)");
+  if (!topics || !topics.length) throw badArgument("no topic filters");
   const lengths: number[] = [];
   let remaining = 2;
   for (let i = 0; i < topics.length; i++) {

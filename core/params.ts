@@ -46,7 +46,7 @@ export function parseStatusTopic(topic: string, prefix: string): StatusTopic | u
   const slash = rest.indexOf("/");
   const status = parseInt(rest.substring(0, slash), 10);
   if (slash < 1 || !(status >= 100 && status <= 999) || rest.charAt(slash + 1) !== "?") {
-    throw liteError("MQTT_BAD_TOPIC", "malformed response topic " + topic);
+    throw liteError("MQTT_BAD_TOPIC", "bad response topic " + topic);
   }
   return { status, params: parseParams(rest.substring(slash + 2)) };
 }

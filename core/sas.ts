@@ -16,14 +16,14 @@ const CLOCK_FLOOR_SECONDS = 1577836800;
 /** Throws CLOCK_NOT_SET unless `epochSeconds` is a real time at or after 2020. */
 function checkClock(epochSeconds: number): void {
   if (!(epochSeconds >= CLOCK_FLOOR_SECONDS)) {
-    throw liteError("CLOCK_NOT_SET", "the device has no time yet: set its clock (SNTP, setTime) before signing");
+    throw liteError("CLOCK_NOT_SET", "no time yet: set the clock (SNTP or setTime)");
   }
 }
 
 /** The `se` for a token valid `ttlSeconds` from `nowEpochSeconds` (may be fractional, as Date.now() / 1000). */
 export function sasExpiry(nowEpochSeconds: number, ttlSeconds: number): number {
   checkClock(nowEpochSeconds);
-  if (!(ttlSeconds >= 1) || ttlSeconds % 1 !== 0) throw liteError("ARGUMENT_INVALID", "ttlSeconds must be a positive integer");
+  if (!(ttlSeconds >= 1) || ttlSeconds % 1 !== 0) throw liteError("ARGUMENT_INVALID", "bad ttlSeconds");
   return Math.floor(nowEpochSeconds) + ttlSeconds;
 }
 
@@ -35,7 +35,7 @@ export function decodeKey(key: unknown, name: string): Uint8Array {
   } catch (error) {
     // Reported as KEY_INVALID below: which character of a key is wrong is not worth leaking.
   }
-  throw liteError("KEY_INVALID", name + " must be non-empty base64");
+  throw liteError("KEY_INVALID", name + " is not base64");
 }
 
 /** `{idScope}/registrations/{registrationId}`: the `sr` of a DPS token. */
@@ -54,7 +54,7 @@ export function hubResourceUri(identity: HubIdentity): string {
 /** `urlencode(resourceUri)`, once `expiry` is known to be whole seconds from a set clock. */
 function encodeResource(resourceUri: string, expiry: number): string {
   checkClock(expiry);
-  if (expiry % 1 !== 0) throw liteError("ARGUMENT_INVALID", "expiry must be whole seconds");
+  if (expiry % 1 !== 0) throw liteError("ARGUMENT_INVALID", "bad expiry");
   return urlEncode(checkNonEmpty(resourceUri, "resourceUri"));
 }
 

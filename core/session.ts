@@ -177,11 +177,11 @@ export class MqttSession {
    */
   publish(topic: string, payload: Uint8Array | string, qos: QoS, retain?: boolean): number {
     const options = this.options_;
-    if (this.queue_.length >= (options.maxQueuedMessages || 100)) throw liteError("QUEUE_FULL", "the publish queue is full (" + this.queue_.length + " messages)");
+    if (this.queue_.length >= (options.maxQueuedMessages || 100)) throw liteError("QUEUE_FULL", "queue full: " + this.queue_.length + " messages");
     const id = qos > 0 ? this.nextPacketId_() : --this.lastLocalId_;
     const bytes = encodePublish({ cmd: "publish", topic, payload, qos, dup: false, retain: !!retain, messageId: qos > 0 ? id : undefined });
     const maxBytes = options.maxQueuedBytes || 1048576;
-    if (this.queuedBytes_ + bytes.length > maxBytes) throw liteError("QUEUE_FULL", "the publish queue would exceed " + maxBytes + " bytes");
+    if (this.queuedBytes_ + bytes.length > maxBytes) throw liteError("QUEUE_FULL", "queue full: " + maxBytes + " bytes");
     this.queue_.push({ id_: id, qos_: qos, bytes_: bytes, deadline_: -1 });
     this.queuedBytes_ += bytes.length;
     this.flush_();
@@ -265,7 +265,7 @@ export class MqttSession {
       for (let i = 0; i < pending.length && !used; i++) used = pending[i].id_ === id;
       if (!used) return id;
     }
-    throw liteError("QUEUE_FULL", "all packet ids are in use");
+    throw liteError("QUEUE_FULL", "no free packet id");
   }
 
   private removeAt_(index: number): void {
@@ -322,7 +322,7 @@ export class MqttSession {
       if (packet.cmd !== "connack") problem = "expected CONNACK, got " + packet.cmd;
       else if (packet.returnCode) {
         const code = packet.returnCode;
-        return this.close_(liteError("CONNECT_REFUSED_" + REFUSALS[code - 1], "the server refused the connection (CONNACK " + code + ")", { status: code, retryable: code === 3 }));
+        return this.close_(liteError("CONNECT_REFUSED_" + REFUSALS[code - 1], "CONNACK " + code, { status: code, retryable: code === 3 }));
       } else {
         this.state_ = CONNECTED;
         events.push({ type: "connected", sessionPresent: packet.sessionPresent });
@@ -330,7 +330,7 @@ export class MqttSession {
       }
     } else if (packet.cmd === "publish") {
       // 3.8.4: we subscribe with QoS 0 or 1 only, so a QoS 2 delivery breaks the protocol.
-      if (packet.qos === 2) problem = "received a QoS 2 PUBLISH";
+      if (packet.qos === 2) problem = "QoS 2 PUBLISH";
       else {
         events.push({ type: "message", packet });
         if (packet.qos) this.send_(encodePuback(packet.messageId as number));
@@ -353,9 +353,9 @@ export class MqttSession {
         const topics = ack.topics_ as string[];
         const granted = packet.granted;
         const refused = granted.indexOf(SUBACK_FAILURE);
-        if (granted.length !== topics.length) problem = "SUBACK does not match request " + ack.id_;
+        if (granted.length !== topics.length) problem = "SUBACK mismatch";
         else if (refused >= 0) {
-          events.push({ type: "subscribeFailed", id: ack.id_, error: liteError("SUBSCRIBE_REFUSED", "the server refused the subscription to " + topics[refused]) });
+          events.push({ type: "subscribeFailed", id: ack.id_, error: liteError("SUBSCRIBE_REFUSED", "refused: " + topics[refused]) });
         } else events.push({ type: "subscribed", id: ack.id_, granted });
         if (problem) events.push({ type: "subscribeFailed", id: ack.id_, error: liteError("MQTT_PROTOCOL_ERROR", problem) });
         break;

@@ -48,7 +48,7 @@ export function urlDecode(text: string, plusAsSpace?: boolean): string {
     if (byte === 0x25) {
       const high = hexValue(bytes[i + 1]);
       const low = hexValue(bytes[i + 2]);
-      if (high < 0 || low < 0) throw liteError("URL_ENCODING_INVALID", "bad % sequence at byte " + i);
+      if (high < 0 || low < 0) throw liteError("URL_ENCODING_INVALID", "bad % at byte " + i);
       byte = (high << 4) | low;
       i += 2;
     } else if (byte === 0x2b && plusAsSpace) byte = 0x20;

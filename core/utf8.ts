@@ -6,7 +6,7 @@ import { liteError } from "./errors";
 import { native } from "./native";
 
 function loneSurrogate(index: number) {
-  return liteError("UTF8_INVALID", "string has a lone surrogate at index " + index);
+  return liteError("UTF8_INVALID", "lone surrogate at " + index);
 }
 
 /** Bytes needed to encode `text` as UTF-8. Throws UTF8_INVALID on a lone surrogate. */
@@ -72,7 +72,7 @@ export function utf8Encode(text: string): Uint8Array {
 const CHUNK_UNITS = 256;
 
 function illFormed(offset: number) {
-  return liteError("UTF8_INVALID", "ill-formed UTF-8 at byte " + offset);
+  return liteError("UTF8_INVALID", "bad UTF-8 at byte " + offset);
 }
 
 /**
