@@ -165,6 +165,7 @@ export class DpsClient {
       clean: true,
       keepAliveSeconds: 60,
       ackTimeoutMs: requestTimeoutMs,
+      maxPacketBytes: platform.limits && platform.limits.maxPacketBytes,
     });
     const driver = new SessionDriver(platform, session, (event) => {
       if (driver === this.driver_) this.handleEvent_(event);

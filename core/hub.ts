@@ -255,16 +255,17 @@ export class HubClient {
   private newSession_(): MqttSession {
     const options = this.options_;
     const will = options.will;
+    const limits = this.platform_.limits || {};
     return new MqttSession({
       clientId: this.hub_.clientId,
       username: this.hub_.username,
       clean: !!options.clean,
       keepAliveSeconds: options.keepAliveSeconds === undefined ? 240 : options.keepAliveSeconds,
       ackTimeoutMs: options.requestTimeoutMs,
-      maxQueuedMessages: options.maxQueuedMessages,
-      maxQueuedBytes: options.maxQueuedBytes,
-      maxInflight: options.maxInflight,
-      maxPacketBytes: options.maxPacketBytes,
+      maxQueuedMessages: options.maxQueuedMessages || limits.maxQueuedMessages,
+      maxQueuedBytes: options.maxQueuedBytes || limits.maxQueuedBytes,
+      maxInflight: options.maxInflight || limits.maxInflight,
+      maxPacketBytes: options.maxPacketBytes || limits.maxPacketBytes,
       will: will ? { topic: telemetryTopic(this.hub_.identity, will.properties, will), payload: will.payload, qos: will.qos || 0 } : undefined,
     });
   }

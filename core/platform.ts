@@ -35,6 +35,14 @@ export interface PlatformSocket {
   close(): void;
 }
 
+/** Default bounds for sessions on this platform (options given to a client still win). */
+export interface PlatformLimits {
+  maxPacketBytes?: number;
+  maxQueuedMessages?: number;
+  maxQueuedBytes?: number;
+  maxInflight?: number;
+}
+
 export interface Platform {
   connect(target: SocketTarget, handlers: SocketHandlers): PlatformSocket;
   setTimer(ms: number, fire: () => void): unknown;
@@ -47,4 +55,6 @@ export interface Platform {
   /** A uniform number in [0, 1) (for jitter). */
   random(): number;
   crypto?: CryptoProvider;
+  /** A small device sets small bounds here, so no client on it buffers more than it can hold. */
+  limits?: PlatformLimits;
 }

@@ -115,5 +115,8 @@ export function espruinoPlatform(options?: EspruinoPlatformOptions): Platform {
     epochSeconds: () => Date.now() / 1000,
     random: randomUnit,
     crypto: { sha256: (data) => new Uint8Array(crypto.SHA256(data)) },
+    // An ESP32 has ~2,500 JsVars (~35 KB): one inbound packet of at most 8 KB (a twin document or a
+    // C2D message a device can use), a short offline queue, two publishes in flight.
+    limits: { maxPacketBytes: 8192, maxQueuedMessages: 16, maxQueuedBytes: 8192, maxInflight: 2 },
   };
 }

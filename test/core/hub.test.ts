@@ -358,6 +358,26 @@ test("a listener that throws becomes an 'error' event and breaks nothing", async
   assert.equal(socket.received().map((p) => p.cmd), ["puback"]);
 });
 
+test("a platform's limits bound the client when its options do not", async () => {
+  const platform = new FakePlatform();
+  platform.limits = { maxQueuedMessages: 1, maxPacketBytes: 100 };
+  const client = new HubClient(platform, { hostName: HOST, deviceId: "dev-1", sharedAccessKey: KEY });
+  const errors: any[] = [];
+  client.on("disconnected", (error: any) => errors.push(error));
+  client.sendTelemetry("fits");
+  assert.is((await client.sendTelemetry("over the platform's queue bound").catch((e) => e)).code, "QUEUE_FULL");
+  const connecting = client.connect();
+  serve(platform.lastSocket);
+  await connecting;
+  publishTo(platform.lastSocket, "devices/dev-1/messages/devicebound/", new Uint8Array(200), 1, 9);
+  assert.is(errors[0].code, "MQTT_TOO_LARGE", "a packet over the platform's 100 bytes ends the connection");
+  const roomy = new HubClient(platform, { hostName: HOST, deviceId: "dev-2", sharedAccessKey: KEY, maxQueuedMessages: 3 });
+  let refused: unknown;
+  for (const text of ["1", "2", "3"]) roomy.sendTelemetry(text).catch((error) => (refused = error));
+  await platform.settle();
+  assert.is(refused, undefined, "options win over platform limits: three queued, none refused");
+});
+
 test("bad options throw typed errors at construction", () => {
   const platform = new FakePlatform();
   assert.is(errorCode(() => new HubClient(platform, { hostName: HOST, deviceId: "dev-1" })), "ARGUMENT_INVALID");

@@ -2,7 +2,7 @@
 // the network or real waiting. The test plays the server: it accepts or refuses a socket, reads
 // what the client wrote (parsed by mqtt-packet) and sends packets back.
 import type { LiteError } from "../../core/errors";
-import type { Platform, PlatformSocket, SocketHandlers, SocketTarget } from "../../core/platform";
+import type { Platform, PlatformLimits, PlatformSocket, SocketHandlers, SocketTarget } from "../../core/platform";
 import { generateWithMqttPacket, parseWithMqttPacket } from "./mqtt";
 import { seededRandom } from "./random";
 
@@ -75,6 +75,7 @@ export class FakePlatform implements Platform {
   time = 0;
   epochBase = 1_767_225_600; // 2026-01-01
   readonly sockets: FakeSocket[] = [];
+  limits: PlatformLimits | undefined;
   private timers: FakeTimer[] = [];
   private nextTimerId = 1;
   readonly random: () => number;
