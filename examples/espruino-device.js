@@ -1,0 +1,88 @@
+// Firmware for an ESP32 running Espruino: join WiFi, get the time, provision through Azure DPS
+// (once: the assignment is saved in Storage), then live on the assigned IoT Hub with telemetry
+// every minute, a direct method, desired properties and cloud-to-device messages. The library
+// reconnects by itself (backoff with jitter, a fresh SAS token before expiry, provisioning again
+// if the hub keeps refusing the device). Install the three modules first (see README).
+// Written in the subset Espruino runs: no arrow functions needed, no default parameters.
+
+var WIFI_SSID = "my-network";
+var WIFI_PASSWORD = "my-password";
+var ID_SCOPE = "0ne00XXXXXX";
+var REGISTRATION_ID = "esp32-kitchen-01";
+var DEVICE_KEY = "base64 key of the enrollment"; // or groupKey: the group enrollment key
+var SAVED = "azure-dps.json"; // the DPS result, so a reboot goes straight to the hub
+
+var wifi = require("Wifi");
+var storage = require("Storage");
+var azure = require("azure-iot-mqtt-lite");
+
+/** SAS tokens carry an expiry: without the real time the hub would refuse them (CLOCK_NOT_SET). */
+function whenTimeIsSet(then) {
+  if (Date.now() > 1577836800000) return then();
+  setTimeout(function () {
+    whenTimeIsSet(then);
+  }, 1000);
+}
+
+function live(client) {
+  var seq = 0;
+  setInterval(function () {
+    seq++;
+    client.sendTelemetry({ seq: seq, temperature: E.getTemperature() }).then(
+      function () {
+        console.log("telemetry", seq, "acknowledged");
+      },
+      function (error) {
+        // QUEUE_FULL while offline for long; the message is not silently dropped: we hear of it.
+        console.log("telemetry", seq, "failed:", error.code);
+      }
+    );
+  }, 60000);
+  client.updateReported({ firmware: "1.0.0", freeVars: process.memory().free });
+}
+
+function setup(client) {
+  // Attached before connecting, so nothing that arrives right away is missed.
+  client.onMethod("blink", function (request) {
+    digitalPulse(LED1, 1, 200);
+    return { status: 200, payload: { blinked: true } };
+  });
+  client.on("message", function (message) {
+    console.log("cloud-to-device:", E.toString(message.payload), JSON.stringify(message.properties));
+  });
+  client.on("desired", function (desired, version) {
+    console.log("desired v" + version + ":", JSON.stringify(desired));
+  });
+  client.on("disconnected", function (error) {
+    console.log("disconnected:", error.code, "(reconnecting)");
+  });
+  client.on("error", function (error) {
+    console.log("error:", error.code, error.message);
+  });
+}
+
+function start() {
+  var platform = azure.espruinoPlatform();
+  azure
+    .connectViaDps(platform, {
+      dps: { idScope: ID_SCOPE, registrationId: REGISTRATION_ID, symmetricKey: DEVICE_KEY },
+      cached: storage.readJSON(SAVED, true),
+      setup: setup,
+    })
+    .then(
+      function (connected) {
+        storage.writeJSON(SAVED, connected.provisioning);
+        console.log("on", connected.client.hostName, "as", connected.client.deviceId, "free vars", process.memory().free);
+        live(connected.client);
+      },
+      function (error) {
+        console.log("could not connect:", error.code, error.message);
+      }
+    );
+}
+
+wifi.connect(WIFI_SSID, { password: WIFI_PASSWORD }, function (error) {
+  if (error) return console.log("WiFi:", error);
+  wifi.setSNTP("pool.ntp.org", 0);
+  whenTimeIsSet(start);
+});
