@@ -8,6 +8,7 @@ import { errorBody } from "./azure-errors";
 import { DPS_RESPONSE_FILTER, parseDpsRequestTopic, responseTopic, type DpsRequest } from "./dps-messages";
 import type { DpsService } from "./dps-service";
 import type { EnrollmentMatch } from "./enrollments";
+import { closeIfAsked, interruptsAnswer } from "./fault-queue";
 import { ConnackCode, type MqttServerConnection, type ServiceSession } from "./mqtt-connection";
 
 const SUBACK_FAILURE = 0x80;
@@ -55,14 +56,14 @@ export class DpsSession implements ServiceSession {
     this.registrationId = verdict.registrationId;
     this.match = verdict.match;
     const fault = this.takeFault("connect");
-    if (this.interrupted(fault)) return;
+    if (interruptsAnswer(this.connection, fault)) return;
     if (fault?.kind === "refuse") {
       this.connection.send({ cmd: "connack", returnCode: fault.returnCode, sessionPresent: false });
       return this.connection.close("fault-refuse");
     }
     // DPS keeps no session whatever CleanSession says (PROTOCOL.md §2), so sessionPresent is always 0.
     this.connection.send({ cmd: "connack", returnCode: ConnackCode.ACCEPTED, sessionPresent: false });
-    this.closeIfAsked(fault);
+    closeIfAsked(this.connection, fault);
   }
 
   onPacket(packet: Packet): void {
@@ -78,14 +79,14 @@ export class DpsSession implements ServiceSession {
 
   private onSubscribe(packet: ISubscribePacket): void {
     const fault = this.takeFault("subscribe");
-    if (this.interrupted(fault)) return;
+    if (interruptsAnswer(this.connection, fault)) return;
     const granted = packet.subscriptions.map((subscription) => {
       if (subscription.topic !== DPS_RESPONSE_FILTER) return SUBACK_FAILURE;
       this.responseQos = Math.min(subscription.qos, MAX_GRANTED_QOS);
       return this.responseQos;
     });
     this.connection.send({ cmd: "suback", messageId: packet.messageId ?? 0, granted });
-    this.closeIfAsked(fault);
+    closeIfAsked(this.connection, fault);
   }
 
   private onPublish(packet: IPublishPacket): void {
@@ -94,11 +95,11 @@ export class DpsSession implements ServiceSession {
     const request = parseDpsRequestTopic(packet.topic);
     if (!request) return this.connection.drop("unsupported-topic");
     const fault = this.takeFault(request.kind);
-    if (this.interrupted(fault)) return;
+    if (interruptsAnswer(this.connection, fault)) return;
     if (packet.qos === 1) this.connection.send({ cmd: "puback", messageId: packet.messageId ?? 0 });
     const answer = fault?.kind === "error" ? this.errorAnswer(fault) : this.answer(request, packet.payload);
     this.respond(request.rid, answer);
-    this.closeIfAsked(fault);
+    closeIfAsked(this.connection, fault);
   }
 
   private answer(request: DpsRequest, payload: string | Buffer): Answer {
@@ -169,22 +170,5 @@ export class DpsSession implements ServiceSession {
     const fault = this.service.faults.take(step, this.registrationId);
     if (fault) this.connection.note("fault", describeFault(step, fault));
     return fault;
-  }
-
-  /** Handles the faults that replace the answer entirely; true when nothing more should happen. */
-  private interrupted(fault: DpsFaultAction | undefined): boolean {
-    if (fault?.kind === "silence") {
-      this.connection.mute();
-      return true;
-    }
-    if (fault?.kind === "drop") {
-      this.connection.drop("fault-drop");
-      return true;
-    }
-    return false;
-  }
-
-  private closeIfAsked(fault: DpsFaultAction | undefined): void {
-    if (fault?.kind === "drop-after-answer") this.connection.close("fault-drop-after-answer");
   }
 }

@@ -1,3 +1,5 @@
+import type { MqttServerConnection } from "./mqtt-connection";
+
 // One-shot (or n-shot) faults queued by tests, shared by the DPS and hub sides: "429 once, then
 // success" needs no cleanup, and a fault aimed at one device never touches another. Each service
 // defines its own steps and actions and checks which pairs make sense before queueing.
@@ -40,4 +42,27 @@ export class FaultQueue<Step extends string, Action> {
     if (entry.remaining <= 0) this.pending.splice(index, 1);
     return entry.fault.action;
   }
+}
+
+/** The fault kinds both services share, which act on the connection rather than on an answer. */
+interface ConnectionFault {
+  kind: string;
+}
+
+/** Applies a fault that replaces the answer entirely (silence, drop); true when nothing more should happen. */
+export function interruptsAnswer(connection: MqttServerConnection, fault: ConnectionFault | undefined): boolean {
+  if (fault?.kind === "silence") {
+    connection.mute();
+    return true;
+  }
+  if (fault?.kind === "drop") {
+    connection.drop("fault-drop");
+    return true;
+  }
+  return false;
+}
+
+/** After an answer went out: closes the connection if the fault asked for it. */
+export function closeIfAsked(connection: MqttServerConnection, fault: ConnectionFault | undefined): void {
+  if (fault?.kind === "drop-after-answer") connection.close("fault-drop-after-answer");
 }

@@ -11,6 +11,7 @@ import { judgeHubConnect } from "./hub-connect";
 import { describeHubFault, type HubFaultAction, type HubStep } from "./hub-faults";
 import type { HubService } from "./hub-service";
 import { classifyFilter, parseHubPublishTopic, twinResponseTopic, type SubscriptionKind } from "./hub-topics";
+import { closeIfAsked, interruptsAnswer } from "./fault-queue";
 import { ConnackCode, type MqttServerConnection, type ServiceSession } from "./mqtt-connection";
 import { decodePropertyBag } from "./property-bag";
 
@@ -58,7 +59,7 @@ export class HubConnection implements ServiceSession {
     if (verdict.modelId !== undefined) record.modelId = verdict.modelId;
     this.clientId = clientIdOf(verdict.identity.deviceId, verdict.identity.moduleId);
     const fault = this.takeFault("connect");
-    if (this.interrupted(fault)) return;
+    if (interruptsAnswer(this.connection, fault)) return;
     if (fault?.kind === "refuse") return this.refuse(fault.returnCode, "fault-refuse");
     this.identity = verdict.identity;
     this.will = packet.will;
@@ -68,7 +69,7 @@ export class HubConnection implements ServiceSession {
     this.connection.send({ cmd: "connack", returnCode: ConnackCode.ACCEPTED, sessionPresent });
     // MQTT-4.4.0-1: a resumed session re-sends what was never acknowledged, then what waited.
     for (const message of session.pending) this.deliverC2d(message);
-    this.closeIfAsked(fault);
+    closeIfAsked(this.connection, fault);
   }
 
   onPacket(packet: Packet): void {
@@ -165,7 +166,7 @@ export class HubConnection implements ServiceSession {
 
   private onSubscribe(packet: ISubscribePacket): void {
     const fault = this.takeFault("subscribe");
-    if (this.interrupted(fault)) return;
+    if (interruptsAnswer(this.connection, fault)) return;
     const identity = this.identity!;
     const granted = packet.subscriptions.map((subscription) => {
       const kind = classifyFilter(subscription.topic, identity);
@@ -177,7 +178,7 @@ export class HubConnection implements ServiceSession {
       return qos;
     });
     this.connection.send({ cmd: "suback", messageId: packet.messageId ?? 0, granted });
-    this.closeIfAsked(fault);
+    closeIfAsked(this.connection, fault);
   }
 
   private unsubscribe(filter: string): void {
@@ -201,7 +202,7 @@ export class HubConnection implements ServiceSession {
       return;
     }
     const fault = this.takeFault(request.kind);
-    if (this.interrupted(fault)) return;
+    if (interruptsAnswer(this.connection, fault)) return;
     this.acknowledge(packet);
     if (fault?.kind === "error") {
       const body = errorBody(fault.errorCode ?? ERROR_CODES[fault.status] ?? fault.status * 1000, "Injected fault", new Date());
@@ -212,7 +213,7 @@ export class HubConnection implements ServiceSession {
     } else {
       this.patchReported(request.rid, packet.payload);
     }
-    this.closeIfAsked(fault);
+    closeIfAsked(this.connection, fault);
   }
 
   private patchReported(rid: string, payload: string | Buffer): void {
@@ -254,7 +255,7 @@ export class HubConnection implements ServiceSession {
       this.acknowledge(packet);
       message.acknowledged = true;
     }
-    this.closeIfAsked(fault);
+    closeIfAsked(this.connection, fault);
   }
 
   private acknowledge(packet: IPublishPacket): void {
@@ -265,23 +266,6 @@ export class HubConnection implements ServiceSession {
     const fault = this.hub.faults.take(step, this.clientId);
     if (fault) this.connection.note("fault", describeHubFault(step, fault));
     return fault;
-  }
-
-  /** Handles the faults that replace the answer entirely; true when nothing more should happen. */
-  private interrupted(fault: HubFaultAction | undefined): boolean {
-    if (fault?.kind === "silence") {
-      this.connection.mute();
-      return true;
-    }
-    if (fault?.kind === "drop") {
-      this.connection.drop("fault-drop");
-      return true;
-    }
-    return false;
-  }
-
-  private closeIfAsked(fault: HubFaultAction | undefined): void {
-    if (fault?.kind === "drop-after-answer") this.connection.close("fault-drop-after-answer");
   }
 }
 

@@ -1,17 +1,10 @@
 import { test } from "uvu";
 import { NON_CANONICAL_BASE64 } from "../helpers/base64-cases";
 import * as assert from "uvu/assert";
+import { errorCode as codeOf } from "../helpers/errors";
 import { base64Decode, base64Encode } from "../../core/base64";
 import { randomBytes, randomInt, seededRandom } from "../helpers/random";
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
 
 test("RFC 4648 section 10 vectors", () => {
   const vectors: [string, string][] = [

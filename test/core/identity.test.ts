@@ -1,5 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { errorCode as codeOf } from "../helpers/errors";
 import {
   checkHubId,
   checkNonEmpty,
@@ -9,14 +10,6 @@ import {
   hubUsername,
 } from "../../core/identity";
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
 
 const hub = { hostName: "my-hub.azure-devices.net", deviceId: "dev-1" };
 const hubModule = { hostName: "my-hub.azure-devices.net", deviceId: "dev-1", moduleId: "filter" };

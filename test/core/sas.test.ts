@@ -1,5 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { errorCode as codeOf } from "../helpers/errors";
 import { createHash, createHmac } from "node:crypto";
 import type { CryptoProvider } from "../../core/crypto";
 import {
@@ -15,14 +16,6 @@ import {
   sasTokenFromSignature,
 } from "../../core/sas";
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
 
 /** The documented formula (PROTOCOL.md 2), computed independently with node:crypto. */
 function referenceToken(resourceUri: string, key: string, expiry: number, keyName?: string): string {

@@ -1,16 +1,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { errorCode as codeOf } from "../helpers/errors";
 import { urlDecode, urlEncode } from "../../core/url";
 import { randomText, seededRandom } from "../helpers/random";
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
 
 /** encodeURIComponent plus the five characters it leaves alone but RFC 3986 reserves. */
 function rfc3986(text: string): string {
