@@ -1,0 +1,274 @@
+// The exact shipped Espruino modules (dist/espruino), run in a node:vm realm stripped to what the
+// interpreter has (espruino-environment.ts), through the modules' exported API only, against the
+// simulator over real TLS: provisioning, the assigned hub (telemetry, reported properties, a direct
+// method, a C2D message), close; and a hub session from a connection string. Every step is judged
+// from the simulator's own records.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { startSimulator, type Simulator } from "../../simulator/index";
+import { guardProcess } from "../helpers/process-guard";
+import { waitFor } from "../helpers/wait-for";
+import { EspruinoEnvironment } from "./espruino-environment";
+
+const MAIN = "azure-iot-mqtt-lite";
+const distEspruino = join(process.cwd(), "dist/espruino"); // test/run.mjs runs from the project root
+
+/** The shipped Storage modules, by the name a device stores them under (file name minus .min.js). */
+function shippedStorage(): Record<string, string> {
+  const storage: Record<string, string> = {};
+  for (const file of readdirSync(distEspruino)) if (file.endsWith(".min.js")) storage[file.slice(0, -".min.js".length)] = readFileSync(join(distEspruino, file), "utf8");
+  return storage;
+}
+
+// A firmware as a device would run it, in plain ES5-ish JavaScript: everything it does goes through
+// require("azure-iot-mqtt-lite"). It reports back only through the object it returns.
+const FIRMWARE = `(function (lib) {
+  var platform = lib.espruinoPlatform();
+  var device = { messages: [], methods: [], errors: [], disconnects: [], client: undefined, provisioning: undefined };
+  function setup(client) {
+    client.on("message", function (message) {
+      device.messages.push({ payload: E.toString(message.payload), properties: message.properties, messageId: message.systemProperties.messageId });
+    });
+    client.on("error", function (error) { device.errors.push(error.code + " " + error.message); });
+    client.on("disconnected", function (error) { device.disconnects.push(error && error.code); });
+    client.onMethod("reboot", function (request) {
+      var body = JSON.parse(E.toString(request.payload));
+      device.methods.push(body);
+      return { status: 200, payload: { delay: body.delay, ok: true, "caf\\xc3\\xa9": "cr\\xc3\\xa8me" } };
+    });
+  }
+  device.provision = function (options) {
+    return lib.connectViaDps(platform, { dps: options.dps, hub: options.hub, setup: setup }).then(function (result) {
+      device.client = result.client;
+      device.provisioning = result.provisioning;
+      return result.provisioning;
+    });
+  };
+  device.open = function (options) {
+    device.client = new lib.HubClient(platform, options);
+    setup(device.client);
+    return device.client.connect();
+  };
+  device.telemetry = function (value, properties) { return device.client.sendTelemetry(value, { properties: properties }); };
+  device.report = function (patch) { return device.client.updateReported(patch); };
+  device.twin = function () { return device.client.getTwin(); };
+  device.close = function () { return device.client.close(); };
+  return device;
+})`;
+
+/** A value from the realm as a plain Node value (uvu's deep equality compares constructors). */
+function plain<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value));
+}
+
+/** Fails the test instead of hanging it when the library never settles a promise. */
+function within<T>(what: string, promise: PromiseLike<T>, ms = 5000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not settled within ${ms} ms`)), ms);
+  });
+  return Promise.race([Promise.resolve(promise), timeout]).finally(() => clearTimeout(timer));
+}
+
+interface Device {
+  messages: { payload: string; properties: Record<string, string>; messageId?: string }[];
+  methods: unknown[];
+  errors: string[];
+  disconnects: string[];
+  provisioning?: { assignedHub: string; deviceId: string; status: string };
+  provision(options: unknown): Promise<{ assignedHub: string; deviceId: string; status: string }>;
+  open(options: unknown): Promise<void>;
+  telemetry(value: unknown, properties: unknown): Promise<void>;
+  report(patch: unknown): Promise<number>;
+  twin(): Promise<{ reported: { $version: number } }>;
+  close(): Promise<void>;
+}
+
+interface Context {
+  sim: Simulator;
+  guard: ReturnType<typeof guardProcess>;
+  env: EspruinoEnvironment;
+}
+
+const stripped = suite<Context>("the shipped Espruino modules in a stripped realm");
+let counter = 0;
+
+stripped.before.each(async (context) => {
+  context.guard = guardProcess();
+  context.sim = await startSimulator({ dps: { retryAfterSeconds: 0 } });
+  const sim = context.sim;
+  context.env = new EspruinoEnvironment({ storage: shippedStorage(), lookup: (host) => sim.resolve(host), ca: sim.ca });
+});
+
+// Cleanup only: an assertion failing in a hook would abort the suite without a report.
+stripped.after.each(async (context) => {
+  context.env.dispose();
+  await context.sim.close();
+  context.guard.release();
+});
+
+/** The end of every test: nothing went unhandled, and the library left no socket or timer behind. */
+async function nothingLeft({ env, guard }: Context): Promise<void> {
+  await waitFor(() => env.stats.open === 0 && env.liveTimers === 0, "no socket or timer left after close()");
+  assert.equal(guard.problems, [], "no unhandled rejection or uncaught exception");
+}
+
+stripped("the realm has only what Espruino has: no Node globals, no missing built-ins", async ({ env }) => {
+  const absent = [
+    "Buffer", "process", "Map", "Set", "WeakMap", "Symbol", "TextEncoder", "TextDecoder", "Reflect", "Proxy", "BigInt", "setImmediate",
+    "queueMicrotask", "performance", "RangeError", "globalThis", "global", "require('tls').connect", "Array.from", "Number.isInteger",
+    "Math.trunc", "Math.imul", "Object.freeze", "Promise.race", "Promise.allSettled", "Promise.prototype.finally", "String.fromCodePoint",
+    "''.codePointAt", "[].flat", "''.trimEnd", "new Error('x').name",
+  ];
+  const types = env.evaluate<string[]>(`[${absent.map((name) => (name.includes("require") ? "typeof require('tls').connect.once" : `typeof ${name}`)).join(",")}]`);
+  assert.equal(plain(types), absent.map(() => "undefined"), absent.join(", "));
+  assert.equal(
+    plain(env.evaluate<string[]>("[typeof E.toUint8Array, typeof require('crypto').SHA256, typeof Modules.removeCached, typeof btoa, typeof setInterval]")),
+    ["function", "function", "function", "function", "function"],
+  );
+  assert.is(env.evaluate("new Uint8Array([1, 2, 3]).slice(1) instanceof Uint8Array"), false, "slice gives a plain Array, as on Espruino");
+  assert.is(env.evaluate("String.fromCharCode(0x20ac).charCodeAt(0)"), 0xac, "8-bit strings, as on the ESP32");
+  assert.is(env.evaluate("JSON.stringify('\\xe9')"), '"\\u00E9"');
+  assert.throws(() => env.evaluate("clearTimeout(undefined)"), /not allowed/);
+  assert.throws(() => env.evaluate("String.fromCharCode.apply(null, new Uint8Array(257))"), /Maximum 256 arguments/);
+  assert.is(env.evaluate("require('crypto').SHA256('abc') instanceof ArrayBuffer"), true);
+});
+
+stripped("the module loads with nothing but require(), and exports the public API", ({ env }) => {
+  const lib = env.require(MAIN);
+  for (const name of ["espruinoPlatform", "DpsClient", "HubClient", "connectViaDps"]) assert.type(lib[name], "function", name);
+  assert.is(env.liveTimers, 0, "loading starts no timer");
+  assert.is(env.stats.opened, 0, "loading opens no socket");
+});
+
+stripped("provision through DPS, connect to the assigned hub, telemetry, reported, a method, C2D, close", async (context) => {
+  const { sim, env } = context;
+  const registrationId = "espruino-dev-" + ++counter;
+  const key = randomBytes(32).toString("base64");
+  sim.dps.enrollIndividual({ registrationId, attestation: { type: "symmetricKey", primaryKey: key } });
+  const device = env.evaluate<(lib: unknown) => Device>(FIRMWARE)(env.require(MAIN));
+
+  // Provision and connect.
+  const provisioning = await within("provision", device.provision(env.value({ dps: { idScope: sim.idScope, registrationId, symmetricKey: key, host: sim.dpsHost, timeoutMs: 5000 }, hub: { reconnectMinMs: 50 } })));
+  assert.is(provisioning.status, "assigned");
+  assert.is(provisioning.assignedHub, sim.hubs[0]);
+  assert.is(provisioning.deviceId, registrationId);
+  const dpsRecords = sim.connections.filter((c) => c.service === "dps");
+  assert.is(dpsRecords.length, 1, "one DPS connection");
+  assert.is(dpsRecords[0].clientId, registrationId);
+  assert.is(dpsRecords[0].refusal, undefined, "the SAS token signed with native SHA-256 was accepted");
+  assert.is(dpsRecords[0].host, sim.dpsHost, "dialled by name");
+  assert.ok(sim.assignedDevice(sim.hubs[0], registrationId), "DPS assigned the device");
+  const hub = sim.hub();
+  await waitFor(() => hub.isConnected(registrationId), "the device on its hub");
+  const hubRecord = sim.connections.filter((c) => c.service === "hub" && c.clientId === registrationId);
+  assert.is(hubRecord.length, 1);
+  assert.is(hubRecord[0].refusal, undefined);
+  assert.is(hubRecord[0].host, sim.hubs[0]);
+
+  // Telemetry: a UTF-8 byte string (what a literal "é" is on the ESP32) arrives as UTF-8 JSON.
+  await within("telemetry", device.telemetry(env.value({ temperature: 21.5, note: "caf\xc3\xa9" }), env.value({ "room name": "K\xc3\xbcche & Co", alert: "false" })));
+  const message = await within("nextTelemetry", hub.nextTelemetry(registrationId));
+  assert.equal(JSON.parse(message.payload.toString("utf8")), { temperature: 21.5, note: "café" });
+  assert.equal(message.properties, { "room name": "Küche & Co", alert: "false" });
+  assert.is(message.systemProperties["$.ct"], "application/json");
+  assert.is(message.qos, 1);
+
+  // Reported properties.
+  const before = await within("twin", device.twin());
+  const version = await within("report", device.report(env.value({ firmware: "1.2.0", nested: { a: 1 } })));
+  assert.is(version, before.reported.$version + 1);
+  assert.is(hub.twin(registrationId).reported.firmware, "1.2.0");
+  assert.equal(hub.twin(registrationId).reported.nested, { a: 1 });
+
+  // A direct method invoked by the cloud.
+  const answer = await within("invokeMethod", hub.invokeMethod(registrationId, "reboot", { delay: 3 }, { timeoutMs: 3000 }));
+  assert.equal(answer, { status: 200, payload: { delay: 3, ok: true, "café": "crème" } });
+  assert.equal(plain(device.methods), [{ delay: 3 }]);
+
+  // Cloud-to-device.
+  const c2d = hub.sendC2D(registrationId, "turn on", { lamp: "a&b=c" }, { messageId: "c2d-1" });
+  assert.is(await within("C2D settled", c2d.settled), "acknowledged");
+  await waitFor(() => device.messages.length === 1, "the C2D message on the device");
+  assert.equal(plain(device.messages), [{ payload: "turn on", properties: { lamp: "a&b=c" }, messageId: "c2d-1" }]);
+
+  // Close: DISCONNECT, then the socket ends; nothing left behind (checked after each test).
+  await within("close", device.close());
+  await waitFor(() => hubRecord[0].closedAtMs !== undefined, "the hub to see the close");
+  assert.is(hubRecord[0].closeReason, "disconnect");
+  assert.equal(plain(device.errors), []);
+  await waitFor(() => env.stats.open === 0, "every socket closed");
+
+  const stats = env.stats;
+  assert.is(stats.nonStringWrites, 0, "every write() was a byte string (a Uint8Array would go out as '1,2,3')");
+  assert.is(stats.wideCharWrites, 0, "no char above 0xff was written");
+  assert.ok(stats.largestChunk <= 536 && stats.chunks > 0, "data came in chunks of at most 536 bytes");
+  assert.equal(stats.dialled.map((d) => [d.host, d.tls]), [[sim.dpsHost, true], [sim.hubs[0], true]]);
+  console.log(`  stripped realm: ${stats.opened} TLS sockets, ${stats.writes} writes (largest ${stats.largestWrite} B), ${stats.chunks} data chunks (largest ${stats.largestChunk} B)`);
+  await nothingLeft(context);
+});
+
+stripped("a hub session from a device connection string", async (context) => {
+  const { sim, env } = context;
+  const deviceId = "espruino-cs-" + ++counter;
+  const { connectionString } = sim.hub().addDevice({ deviceId });
+  const device = env.evaluate<(lib: unknown) => Device>(FIRMWARE)(env.require(MAIN));
+  await within("open", device.open(env.value({ connectionString, reconnectMinMs: 50 })));
+  const hub = sim.hub();
+  assert.ok(hub.isConnected(deviceId));
+  await within("telemetry", device.telemetry(env.value({ n: 1 }), env.value({ kind: "cs" })));
+  const message = await within("nextTelemetry", hub.nextTelemetry(deviceId));
+  assert.equal(JSON.parse(message.payload.toString()), { n: 1 });
+  assert.equal(message.properties, { kind: "cs" });
+  const answer = await within("invokeMethod", hub.invokeMethod(deviceId, "reboot", { delay: 1 }, { timeoutMs: 3000 }));
+  assert.is(answer.status, 200);
+  await within("close", device.close());
+  await waitFor(() => env.stats.open === 0, "every socket closed");
+  const record = sim.connections.find((c) => c.clientId === deviceId)!;
+  assert.is(record.refusal, undefined);
+  assert.is(record.closeReason, "disconnect");
+  assert.equal(plain(device.errors), []);
+  assert.is(env.stats.nonStringWrites, 0);
+  assert.equal(env.stats.dialled.map((d) => d.host), [sim.hubs[0]]);
+  await nothingLeft(context);
+});
+
+stripped("the server ends the link (error -30848, end, close): the device reconnects by itself and carries on", async (context) => {
+  const { sim, env } = context;
+  const deviceId = "espruino-drop-" + ++counter;
+  const { connectionString } = sim.hub().addDevice({ deviceId });
+  const device = env.evaluate<(lib: unknown) => Device>(FIRMWARE)(env.require(MAIN));
+  await within("open", device.open(env.value({ connectionString, reconnectMinMs: 20, reconnectMaxMs: 50 })));
+  const hub = sim.hub();
+  assert.ok(hub.dropConnection(deviceId));
+  await waitFor(() => device.disconnects.length === 1, "the device to notice the drop");
+  assert.is(device.disconnects[0], "CONNECTION_LOST");
+  await waitFor(() => sim.connections.filter((c) => c.clientId === deviceId && c.closedAtMs === undefined).length === 1 && hub.isConnected(deviceId), "the device back on its hub", 3000);
+  await within("telemetry", device.telemetry(env.value({ after: "drop" }), env.value({})));
+  assert.equal(JSON.parse((await within("nextTelemetry", hub.nextTelemetry(deviceId))).payload.toString()), { after: "drop" });
+  await within("close", device.close());
+  await waitFor(() => env.stats.open === 0, "every socket closed");
+  assert.equal(plain(device.errors), [], "the close_notify error is not reported as an error");
+  assert.is(sim.connections.filter((c) => c.clientId === deviceId).length, 2);
+  await nothingLeft(context);
+});
+
+stripped("an unknown host: connect() throws at once, as on Espruino, and the library reports CONNECTION_REFUSED", async (context) => {
+  const { sim, env } = context;
+  const lib = env.require(MAIN);
+  const platform = lib.espruinoPlatform();
+  const client = new lib.DpsClient(platform, env.value({ idScope: sim.idScope, registrationId: "nowhere-1", symmetricKey: randomBytes(32).toString("base64"), host: "no-such-dps.example.test", timeoutMs: 3000, maxRetries: 0 }));
+  const error = await within<{ code?: string; message?: string } | undefined>("register", client.register().then(
+    () => undefined,
+    (failure: { code?: string }) => failure,
+  ));
+  assert.ok(error, "register() rejected");
+  assert.is(error!.code, "CONNECTION_REFUSED", String(error!.message));
+  assert.is(env.stats.opened, 0, "no socket was opened");
+  await nothingLeft(context);
+});
+
+stripped.run();
