@@ -68,6 +68,13 @@ export interface Simulator {
    * (SNI, certificate check) must stay the name itself. Throws for a name the simulator does not serve.
    */
   resolve(host: string): { host: string; port: number };
+  /**
+   * For clients that send no SNI (the Espruino interpreter's TLS): an extra TLS port on 127.0.0.1
+   * that serves `host` (DPS or a hub) whatever SNI arrives, or none. The same port for the same
+   * name on every call. Records keep the SNI actually sent (undefined when none). Rejects for a
+   * name the simulator does not serve.
+   */
+  openPortFor(host: string): Promise<number>;
   readonly dps: DpsControl;
   /** A hub by host name (any case); default the first. Throws for a name the simulator does not serve. */
   hub(hostName?: string): HubControl;
@@ -115,6 +122,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
   });
   const port = listener.port;
+  const fixedPorts = new Map<string, Promise<number>>();
 
   return {
     ca: authority.certificatePem,
@@ -126,6 +134,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const name = host.toLowerCase();
       if (!servedNames.has(name) && name !== LOOPBACK) throw new Error(`the simulator does not serve ${host}`);
       return { host: LOOPBACK, port };
+    },
+    openPortFor(host: string) {
+      const name = host.toLowerCase();
+      if (!servedNames.has(name)) return Promise.reject(new Error(`the simulator does not serve ${host}`));
+      let opened = fixedPorts.get(name);
+      if (!opened) {
+        opened = listener.listenFor(name);
+        fixedPorts.set(name, opened);
+      }
+      return opened;
     },
     dps,
     hub(hostName?: string) {

@@ -7,6 +7,9 @@
 // working by accident because it dialled the right port. It also keeps one listener, one server
 // certificate and a trivial `resolve` (every served name maps to the same loopback port). What it
 // gives up, "this hub's port is unreachable", can be simulated per host name instead.
+//
+// For clients that send no SNI at all (the Espruino interpreter's TLS), listenFor(host) adds a
+// port that serves one host name whatever SNI arrives; records still show the SNI actually sent.
 import type { Socket } from "node:net";
 import { createServer, type Server, type TLSSocket } from "node:tls";
 import { MqttServerConnection, type ServiceSession } from "./mqtt-connection";
@@ -33,13 +36,21 @@ export class TlsListener {
   readonly connections: ConnectionRecord[] = [];
   private readonly options: TlsListenerOptions;
   private readonly server: Server;
+  /** Ports opened by listenFor, each serving one host name regardless of SNI. */
+  private readonly fixedRoutes: Server[] = [];
   private readonly live = new Set<MqttServerConnection>();
   /** Raw TCP sockets, including those still in the TLS handshake, so close() can end every one. */
   private readonly sockets = new Set<Socket>();
 
   private constructor(options: TlsListenerOptions) {
     this.options = options;
-    this.server = createServer({
+    this.server = this.createServer(undefined);
+  }
+
+  /** A TLS server with the simulator's certificate; `fixedHost` routes every connection to that host. */
+  private createServer(fixedHost: string | undefined): Server {
+    const options = this.options;
+    const server = createServer({
       key: options.keyPem,
       cert: options.certificatePem,
       ca: [options.caPem],
@@ -49,26 +60,40 @@ export class TlsListener {
       rejectUnauthorized: false,
       minVersion: "TLSv1.2", // PROTOCOL.md §1
     });
-    this.server.on("connection", (socket: Socket) => {
+    server.on("connection", (socket: Socket) => {
       socket.setNoDelay(true); // small packets: Nagle plus delayed ACKs would add ~40 ms per exchange
       this.sockets.add(socket);
       socket.on("close", () => this.sockets.delete(socket));
     });
-    this.server.on("secureConnection", (socket: TLSSocket) => this.accept(socket));
+    server.on("secureConnection", (socket: TLSSocket) => this.accept(socket, fixedHost));
     // A client that rejects our certificate (the "untrusted CA" tests) ends the handshake; nothing to do.
-    this.server.on("tlsClientError", () => undefined);
+    server.on("tlsClientError", () => undefined);
+    return server;
+  }
+
+  private static listen(server: Server, port: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
   }
 
   static async start(options: TlsListenerOptions): Promise<TlsListener> {
     const listener = new TlsListener(options);
-    await new Promise<void>((resolve, reject) => {
-      listener.server.once("error", reject);
-      listener.server.listen(options.port ?? 0, "127.0.0.1", () => {
-        listener.server.off("error", reject);
-        resolve();
-      });
-    });
+    await TlsListener.listen(listener.server, options.port ?? 0);
     return listener;
+  }
+
+  /** Opens another loopback port (ephemeral) where every connection goes to `host` (lower case),
+   * with or without SNI; resolves with its number. */
+  async listenFor(host: string): Promise<number> {
+    const server = this.createServer(host);
+    this.fixedRoutes.push(server);
+    await TlsListener.listen(server, 0);
+    return (server.address() as { port: number }).port;
   }
 
   get port(): number {
@@ -81,12 +106,12 @@ export class TlsListener {
   async close(): Promise<void> {
     for (const connection of this.live) connection.drop("simulator-closed");
     for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all([this.server, ...this.fixedRoutes].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }
 
-  private accept(socket: TLSSocket): void {
+  private accept(socket: TLSSocket, fixedHost: string | undefined): void {
     const host = typeof socket.servername === "string" && socket.servername ? socket.servername.toLowerCase() : undefined;
-    const route = this.options.route(host);
+    const route = this.options.route(fixedHost ?? host);
     const record: ConnectionRecord = {
       id: this.connections.length + 1,
       host,
