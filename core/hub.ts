@@ -4,7 +4,6 @@
 // telemetry (DUP), resync the twin, renew the SAS token before it expires, and, when it came
 // from DPS, provision again after repeated refusals of its credentials (see hub-dps.ts).
 import { SessionDriver } from "./driver";
-import { Emitter, type Listener } from "./emitter";
 import { liteError, type LiteError } from "./errors";
 import {
   c2dFilter,
@@ -58,6 +57,8 @@ export interface MethodResponse {
 
 export type MethodHandler = (request: MethodRequest) => MethodResponse | Promise<MethodResponse>;
 
+export type Listener = (a?: any, b?: any, c?: any) => void;
+
 export interface Twin {
   desired: { [key: string]: any };
   reported: { [key: string]: any };
@@ -84,7 +85,8 @@ function payloadBytes(payload: unknown): Uint8Array | string {
 
 export class HubClient {
   private readonly platform_: Platform;
-  private readonly events_: Emitter;
+  /** Event listeners by event name (Espruino has no node:events). */
+  private listeners_: { [event: string]: Listener[] } = {};
   private options_: HubOptions;
   private hub_: ResolvedHub;
   private session_: MqttSession;
@@ -110,7 +112,6 @@ export class HubClient {
 
   constructor(platform: Platform, options: HubOptions) {
     this.platform_ = platform;
-    this.events_ = new Emitter((error) => this.emit_("error", liteError("HANDLER_FAILED", "an event listener threw: " + String((error as Error).message || error))));
     this.options_ = options;
     this.hub_ = resolveHub(options);
     this.session_ = this.newSession_();
@@ -124,17 +125,27 @@ export class HubClient {
    * a (re)connection, false for a pushed patch); "reprovisioning".
    */
   on(event: string, listener: Listener): this {
-    this.events_.on(event, listener);
+    (this.listeners_[event] || (this.listeners_[event] = [])).push(listener);
     return this;
   }
 
   off(event: string, listener: Listener): this {
-    this.events_.off(event, listener);
+    const list = this.listeners_[event];
+    if (list && list.indexOf(listener) >= 0) list.splice(list.indexOf(listener), 1);
     return this;
   }
 
+  /** A listener that throws becomes an "error" event: an application's bug never breaks the
+   * client's own state machine. */
   private emit_(event: string, a?: unknown, b?: unknown, c?: unknown): void {
-    this.events_.emit(event, a, b, c);
+    const list = (this.listeners_[event] || []).slice();
+    for (let i = 0; i < list.length; i++) {
+      try {
+        list[i](a, b, c);
+      } catch (error) {
+        if (event !== "error") this.emit_("error", liteError("HANDLER_FAILED", "a " + event + " listener threw: " + String((error as Error).message || error)));
+      }
+    }
   }
 
   get connected(): boolean {
@@ -348,7 +359,7 @@ export class HubClient {
 
   /** Desired changes are only pushed while connected (PROTOCOL.md 3): fetch the twin to catch up. */
   private resyncDesired_(): void {
-    if (this.events_.listenerCount("desired") === 0) return;
+    if (!(this.listeners_["desired"] || []).length) return;
     this.getTwin().then((twin) => this.deliverDesired_(twin.desired, true), (error) => this.emit_("error", error));
   }
 
