@@ -55,7 +55,7 @@ const MISSING_GLOBALS: Record<string, string> = {
   RangeError: "no RangeError", AggregateError: "no AggregateError", EvalError: "no EvalError", URIError: "no URIError",
   Buffer: "no Buffer (Node)", structuredClone: "no structuredClone", Intl: "no Intl",
   encodeURI: "no encodeURI", decodeURI: "no decodeURI", escape: "no escape", unescape: "no unescape",
-  process: "Node's process: Espruino's process has only memory(), env and version",
+  process: "Node's process: Espruino's process has only memory(), env and version (those are allowed)",
   globalThis: "host detection through globalThis: keep the bundle free of it (Node idiom)",
 };
 
@@ -150,6 +150,8 @@ class Gate {
   private readonly bodies = new Map<N, Body>();
   private readonly callees = new Set<N>();
   private readonly typeofArguments = new Set<N>();
+  /** `process` identifiers read as process.memory / env / version, which Espruino has. */
+  private readonly espruinoProcess = new Set<N>();
   /** Function nodes started right where they appear (IIFE, synchronous callback). */
   private readonly startedHere = new Set<N>();
   /** Module-level names bound to Object.defineProperty / defineProperties / create (esbuild's __defProp). */
@@ -191,6 +193,31 @@ class Gate {
     this.noteAliases(program, scope);
     this.walk(program, { scope, body, functionDepth: 0 });
     this.checkDefinitionOrder(program);
+    this.checkArrowThisInSkippedOperands(program);
+  }
+
+  /** An arrow function that uses `this` inside an operand the interpreter may skip (right of && ||
+   * ??, a branch of ?:) trips ASSERT(jsvHasChildren(obj)) in its debug builds when skipped
+   * (measured on 2v29: `false && (() => this.x)`). The minifier makes that shape from early returns,
+   * which is why build.mjs lowers arrow functions for Espruino. */
+  private checkArrowThisInSkippedOperands(program: N): void {
+    const usesThis = (fn: N) => {
+      let found = false;
+      walk.recursive(fn.body, null, { ThisExpression() { found = true; }, FunctionExpression() {}, FunctionDeclaration() {} });
+      return found;
+    };
+    walk.fullAncestor(program, (node: N, _state: unknown, ancestors: N[]) => {
+      if (node.type !== "ArrowFunctionExpression" || !usesThis(node)) return;
+      for (let i = ancestors.length - 2; i >= 0; i--) {
+        const parent = ancestors[i];
+        const child = ancestors[i + 1];
+        if (/Function/.test(parent.type) && parent.type !== "ArrowFunctionExpression") return;
+        if ((parent.type === "LogicalExpression" && parent.right === child) || (parent.type === "ConditionalExpression" && parent.test !== child)) {
+          this.report("arrow-this-skipped", node, "an arrow function using `this` in an operand that may be skipped: Espruino's debug builds assert (lower arrows, or capture this in a variable)");
+          return;
+        }
+      }
+    });
   }
 
   // --- text-level checks ---------------------------------------------------------------------
@@ -516,7 +543,7 @@ class Gate {
     const binding = this.resolve(state.scope, node.name);
     if (!binding) {
       const why = MISSING_GLOBALS[node.name];
-      if (why && !this.typeofArguments.has(node)) this.report("missing-global", node, `${node.name}: ${why} on Espruino`);
+      if (why && !this.typeofArguments.has(node) && !this.espruinoProcess.has(node)) this.report("missing-global", node, `${node.name}: ${why} on Espruino`);
       return;
     }
     if (binding.unbound) {
@@ -586,6 +613,7 @@ class Gate {
     if (node.property.type === "PrivateIdentifier") this.report("private-member", node.property, "a #private member: SyntaxError on Espruino (use a name ending in _)");
     const name = node.computed ? (node.property.type === "Literal" && typeof node.property.value === "string" ? node.property.value : undefined) : node.property.name;
     if (name === undefined) return;
+    if (node.object.type === "Identifier" && node.object.name === "process" && /^(memory|env|version)$/.test(name)) this.espruinoProcess.add(node.object);
     if (node.object.type === "Identifier" && !this.resolve(state.scope, node.object.name)) {
       const statics = MISSING_STATICS[node.object.name];
       if (statics && statics.indexOf(name) >= 0 && !this.typeofArguments.has(node)) {

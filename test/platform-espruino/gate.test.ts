@@ -23,6 +23,12 @@ test("the shipped Espruino bundles use nothing the interpreter lacks", () => {
   console.log("  espruino bundle size: " + sizes.join(", "));
 });
 
+test("the example firmware users copy onto a device uses nothing the interpreter lacks", () => {
+  const source = readFileSync(join(process.cwd(), "examples/espruino-device.js"), "utf8");
+  const findings = checkBundle(source);
+  assert.is(findings.length, 0, formatFindings(findings));
+});
+
 // [rule, snippet, text the message must contain]: each snippet must give exactly this one finding.
 const SEEDED: [string, string, string][] = [
   ["default-parameter", "function f(a, b = 1) { return a + b; }", "default parameter"],
@@ -92,6 +98,9 @@ const SEEDED: [string, string, string][] = [
     ].map((name): [string, string, string] => ["missing-global", `var x = ${name};`, name + ":"])
   ),
   ["missing-global", "var m = new Map();", "Map:"],
+  ["missing-global", "var u = process.memoryUsage();", "process:"],
+  ["arrow-this-skipped", "var o = { m: function (e) { return e < 0 || (this.t = setTimeout(() => this.x, 5)); } };", "may be skipped"],
+  ["arrow-this-skipped", "var o = { m: function (e) { return e ? 1 : new Promise((r) => this.f(r)); } };", "may be skipped"],
   ...(
     [
       "Array.from", "Array.of", "Number.isInteger", "Number.isFinite", "Number.isNaN", "Math.trunc", "Math.imul", "Math.clz32",
@@ -138,6 +147,8 @@ test("a clean snippet in the style the bundle uses gives no finding", () => {
     for (const k in g) g[k] = k;
     for (let i = 0; i < 3; i++) { let copy = i; setTimeout(function () { return copy; }, 0); }
     [1, 2].forEach(function (v) { return c("X", String(v)); });
+    var used = process.memory().usage + process.env.VERSION;
+    var self = { m: function () { var me = this; return me.k && setTimeout(() => me.k(), 1); } };
     E.toString(new Uint8Array([1])); Object.defineProperty(g, "v", { value: 1 }); String.fromCharCode.apply(null, [65]);
     module.exports = { c: c, ce: ce, D: D, lazy: lazy, table: table, enc: enc, words: words, alt: alt, h: h, q: q, s: s, bytes: bytes };
   `;
