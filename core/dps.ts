@@ -315,7 +315,13 @@ export class DpsClient {
     this.deadlineTimer_ = this.clearTimer_(this.deadlineTimer_);
     this.waitTimer_ = this.clearTimer_(this.waitTimer_);
     this.responseTimer_ = this.clearTimer_(this.responseTimer_);
+    const driver = this.driver_;
     this.dropConnection_();
-    settle(error, result);
+    // Settle once the socket is really closed, so nothing of this registration (socket, TLS
+    // buffers, session) is still alive when the caller moves on to the hub: on a device the two
+    // would not fit in memory together.
+    if (driver) driver.whenClosed(() => settle(error, result));
+    else settle(error, result);
   }
+
 }

@@ -24,6 +24,9 @@ export class SessionDriver {
   private openTimer_: unknown;
   private pumping_ = false;
   private pumpAgain_ = false;
+  /** A socket this driver closed, until the platform says it is closed, and who waits for that. */
+  private closingSocket_: PlatformSocket | undefined;
+  private whenClosed_: (() => void)[] = [];
 
   constructor(platform: Platform, session: MqttSession, listener: (event: SessionEvent) => void, options?: DriverOptions) {
     this.platform_ = platform;
@@ -62,6 +65,7 @@ export class SessionDriver {
       },
       closed: (error) => {
         if (current()) this.socketGone_(error);
+        else if (socket === this.closingSocket_) this.closed_();
       },
     });
   }
@@ -71,12 +75,19 @@ export class SessionDriver {
     const unopened = !this.opened_ ? this.socket_ : undefined;
     if (unopened) {
       this.socket_ = undefined;
+      this.closingSocket_ = unopened;
       this.clearOpenTimer_();
       unopened.close();
       this.listener_({ type: "closed" });
     }
     this.session.disconnect(failure);
     this.pump();
+  }
+
+  /** Calls `done` once no socket of this driver is open or closing (at once if none is). */
+  whenClosed(done: () => void): void {
+    if (this.socket_ || this.closingSocket_) this.whenClosed_.push(done);
+    else done();
   }
 
   /** Runs after a command was given to the session directly (publish, subscribe, ...). */
@@ -114,8 +125,16 @@ export class SessionDriver {
     if (!socket) return;
     this.flush_();
     this.socket_ = undefined;
+    this.closingSocket_ = socket;
     this.clearOpenTimer_();
     socket.close();
+  }
+
+  private closed_(): void {
+    this.closingSocket_ = undefined;
+    const waiting = this.whenClosed_;
+    this.whenClosed_ = [];
+    for (let i = 0; i < waiting.length; i++) waiting[i]();
   }
 
   /** The socket closed on its own (or never opened): tell the session, or say so directly. */
@@ -129,6 +148,7 @@ export class SessionDriver {
     if (wasOpened) this.session.connectionClosed(this.platform_.now(), error);
     else this.listener_({ type: "closed", error: error || liteError("CONNECTION_LOST", "closed before it opened", { retryable: true }) });
     this.pump();
+    if (!this.socket_) this.closed_();
   }
 
   private clearOpenTimer_(): void {

@@ -28,8 +28,9 @@ export function HubClient(platform: Platform, options: HubOptions): HubClientCla
   return new Real(platform, options);
 }
 
-/** Provisions (unless `options.cached`), unloads DPS, then connects to the assigned hub. DPS is
- * loaded again only if the hub keeps refusing the device and it must provision again. */
+/** Provisions (unless `options.cached`) with the DPS module, unloads it, and only then loads the
+ * hub module and connects: the two are never in memory together. DPS is loaded again only if the
+ * hub keeps refusing the device and it must provision again. */
 export function connectViaDps(platform: Platform, options: ViaDpsOptions): Promise<ViaDps> {
   const register = (dps: DpsOptions): Promise<DpsResult> => {
     const finish = () => unload(DPS_MODULE);
@@ -44,5 +45,12 @@ export function connectViaDps(platform: Platform, options: ViaDpsOptions): Promi
       },
     );
   };
-  return require(HUB_MODULE).connectProvisioned(platform, options, register);
+  const provisioned = options.cached ? Promise.resolve(options.cached) : register(options.dps);
+  return provisioned.then((cached) =>
+    require(HUB_MODULE).connectProvisioned(
+      platform,
+      { dps: options.dps, hub: options.hub, cached, reprovisionAfter: options.reprovisionAfter, setup: options.setup },
+      register,
+    ),
+  );
 }

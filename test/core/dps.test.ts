@@ -92,6 +92,18 @@ test("register, 202 with retry-after, poll no earlier than it, 200 assigned; DIS
   assert.is(platform.pendingTimers, 0, "no timer left behind");
 });
 
+test("register() settles only once its socket has closed, so nothing of it outlives it", async () => {
+  const { platform, outcome } = start();
+  const socket = platform.lastSocket;
+  socket.deferClose = true;
+  const register = acceptUntilRegister(socket);
+  respond(socket, 200, rid(register.topic), ASSIGNED);
+  assert.ok(socket.closedByClient, "DISCONNECT and close asked for");
+  assert.is(await outcome(), undefined, "not settled while the socket is still closing");
+  socket.finishClose();
+  assert.is((await outcome())!.result!.deviceId, "dev-1");
+});
+
 test("a 202 without retry-after waits the default before polling", async () => {
   const { platform } = start({ defaultRetryAfterSeconds: 5 });
   const socket = platform.lastSocket;

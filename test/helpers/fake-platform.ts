@@ -10,6 +10,8 @@ export class FakeSocket implements PlatformSocket {
   readonly target: SocketTarget;
   readonly written: Uint8Array[] = [];
   closedByClient = false;
+  /** When set, close() only marks the socket; `closed` waits for finishClose(), as on a real link. */
+  deferClose = false;
   private readonly handlers: SocketHandlers;
   private ended = false;
   private read = 0;
@@ -25,8 +27,13 @@ export class FakeSocket implements PlatformSocket {
   }
 
   close(): void {
-    if (this.ended) return;
+    if (this.ended || this.closedByClient) return;
     this.closedByClient = true;
+    if (!this.deferClose) this.end(undefined);
+  }
+
+  /** With deferClose: the platform reports the close the client asked for. */
+  finishClose(): void {
     this.end(undefined);
   }
 
