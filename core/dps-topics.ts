@@ -5,8 +5,11 @@ import { parseStatusTopic } from "./params";
 import { urlEncode } from "./url";
 import { utf8Decode } from "./utf8";
 
-export const DPS_RESPONSE_FILTER = "$dps/registrations/res/#";
-const RESPONSE_PREFIX = "$dps/registrations/res/";
+/** The response filter and prefix (a const enum: inlined, no variables on a device). */
+export const enum DpsTopic {
+  Responses = "$dps/registrations/res/#",
+  ResponsePrefix = "$dps/registrations/res/",
+}
 
 export function dpsRegisterTopic(rid: string): string {
   return "$dps/registrations/PUT/iotdps-register/?$rid=" + rid;
@@ -58,7 +61,7 @@ function badResponse(message: string): LiteError {
 export function parseDpsResponse(topic: string, payload: Uint8Array): DpsResponse | undefined {
   let parsed;
   try {
-    parsed = parseStatusTopic(topic, RESPONSE_PREFIX);
+    parsed = parseStatusTopic(topic, DpsTopic.ResponsePrefix);
   } catch (error) {
     throw badResponse("unreadable DPS response topic");
   }

@@ -5,7 +5,7 @@
 // clears its timers, sends DISCONNECT and settles the promise exactly once.
 import { decodeKey, deviceKeyFor, dpsSasToken, sasExpiry } from "./sas";
 import { SessionDriver } from "./driver";
-import { dpsPollTopic, dpsRegisterTopic, dpsStatusError, parseDpsResponse, DPS_RESPONSE_FILTER, type DpsResponse } from "./dps-topics";
+import { dpsPollTopic, dpsRegisterTopic, dpsStatusError, parseDpsResponse, DpsTopic, type DpsResponse } from "./dps-topics";
 import { liteError, type LiteError } from "./errors";
 import { checkDpsIdentity, checkNonEmpty, dpsUsername } from "./identity";
 import { toJson } from "./json";
@@ -182,7 +182,7 @@ export class DpsClient {
     switch (event.type) {
       case "connected":
         this.step_({ step: "connected", atMs: 0 });
-        driver.session.subscribe([{ topic: DPS_RESPONSE_FILTER, qos: 1 }]);
+        driver.session.subscribe([{ topic: DpsTopic.Responses, qos: 1 }]);
         return driver.pump();
       case "subscribed":
         this.step_({ step: "subscribed", atMs: 0 });

@@ -4,12 +4,15 @@ import { liteError } from "./errors";
 import { formatParams, parseParams, parseStatusTopic, type Params, type StatusTopic } from "./params";
 import type { HubIdentity } from "./identity";
 
-export const TWIN_RESPONSE_FILTER = "$iothub/twin/res/#";
-export const DESIRED_FILTER = "$iothub/twin/PATCH/properties/desired/#";
-export const METHODS_FILTER = "$iothub/methods/POST/#";
-const TWIN_RESPONSE_PREFIX = "$iothub/twin/res/";
-const DESIRED_PREFIX = "$iothub/twin/PATCH/properties/desired/";
-const METHOD_PREFIX = "$iothub/methods/POST/";
+/** Topic filters and prefixes (a const enum: inlined, no variables on a device). */
+export const enum HubTopic {
+  TwinResponses = "$iothub/twin/res/#",
+  Desired = "$iothub/twin/PATCH/properties/desired/#",
+  Methods = "$iothub/methods/POST/#",
+  TwinResponsePrefix = "$iothub/twin/res/",
+  DesiredPrefix = "$iothub/twin/PATCH/properties/desired/",
+  MethodPrefix = "$iothub/methods/POST/",
+}
 
 /** Message properties IoT Hub carries as `$.` system properties in a property bag. */
 export interface SystemProperties {
@@ -110,13 +113,13 @@ export function readC2dTopic(identity: HubIdentity, topic: string): BagMessage |
 
 /** `$iothub/twin/res/{status}/?$rid=..[&$version=..]`, or undefined for another topic. */
 export function readTwinResponseTopic(topic: string): StatusTopic | undefined {
-  return parseStatusTopic(topic, TWIN_RESPONSE_PREFIX);
+  return parseStatusTopic(topic, HubTopic.TwinResponsePrefix);
 }
 
 /** The `$version` of a desired-properties notification, or undefined for another topic. */
 export function readDesiredTopic(topic: string): number | undefined {
-  if (topic.indexOf(DESIRED_PREFIX) !== 0) return undefined;
-  const query = topic.substring(DESIRED_PREFIX.length);
+  if (topic.indexOf(HubTopic.DesiredPrefix) !== 0) return undefined;
+  const query = topic.substring(HubTopic.DesiredPrefix.length);
   const version = parseInt(parseParams(query.charAt(0) === "?" ? query.substring(1) : query)["$version"], 10);
   if (!(version >= 0)) throw liteError("MQTT_BAD_TOPIC", "desired-properties topic without $version: " + topic);
   return version;
@@ -124,8 +127,8 @@ export function readDesiredTopic(topic: string): number | undefined {
 
 /** `$iothub/methods/POST/{name}/?$rid={rid}` as {name, rid}, or undefined for another topic. */
 export function readMethodTopic(topic: string): { name: string; rid: string } | undefined {
-  if (topic.indexOf(METHOD_PREFIX) !== 0) return undefined;
-  const rest = topic.substring(METHOD_PREFIX.length);
+  if (topic.indexOf(HubTopic.MethodPrefix) !== 0) return undefined;
+  const rest = topic.substring(HubTopic.MethodPrefix.length);
   const end = rest.indexOf("/?");
   const rid = end > 0 ? parseParams(rest.substring(end + 2))["$rid"] : undefined;
   if (!rid) throw liteError("MQTT_BAD_TOPIC", "method request without a name or $rid: " + topic);

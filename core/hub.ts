@@ -15,9 +15,7 @@ import {
   telemetryTopic,
   twinGetTopic,
   twinPatchTopic,
-  DESIRED_FILTER,
-  METHODS_FILTER,
-  TWIN_RESPONSE_FILTER,
+  HubTopic,
   type SystemProperties,
 } from "./hub-topics";
 import { hubPassword, resolveHub, type HubOptions, type ResolvedHub } from "./hub-options";
@@ -68,13 +66,19 @@ export interface Twin {
 export type Reprovision = () => Promise<HubOptions>;
 
 // Client states.
-const IDLE = 0; // connect() not called yet, or it gave up before the first connection
-const CONNECTING = 1; // a socket, CONNACK or SUBACK is awaited
-const READY = 2; // subscribed: everything flows
-const WAITING = 3; // disconnected, a reconnect is scheduled
-const CLOSED = 4; // close() was called: nothing more happens
+// const enums compile to their values: no variable on an Espruino device (a plain top-level
+// const in a file with imports stays a variable in esbuild's output, ~3 JsVars each).
+const enum State {
+  Idle, // connect() not called yet, or it gave up before the first connection
+  Connecting, // a socket, CONNACK or SUBACK is awaited
+  Ready, // subscribed: everything flows
+  Waiting, // disconnected, a reconnect is scheduled
+  Closed, // close() was called: nothing more happens
+}
 
-const TELEMETRY_MAX_BYTES = 262144;
+const enum Limit {
+  TelemetryBytes = 262144,
+}
 // CONNACK codes that say the credentials were refused (PROTOCOL.md 4: provision again after these).
 const AUTH_REFUSALS = ["CONNECT_REFUSED_IDENTIFIER", "CONNECT_REFUSED_BAD_CREDENTIALS", "CONNECT_REFUSED_NOT_AUTHORIZED"];
 
@@ -92,7 +96,7 @@ export class HubClient {
   private session_: MqttSession;
   private driver_: SessionDriver;
   private readonly twin_: TwinRequests;
-  private state_ = IDLE;
+  private state_ = State.Idle;
   private everConnected_ = false;
   private subscribeId_ = 0;
   private attempt_ = 0;
@@ -149,7 +153,7 @@ export class HubClient {
   }
 
   get connected(): boolean {
-    return this.state_ === READY;
+    return this.state_ === State.Ready;
   }
 
   get deviceId(): string {
@@ -168,19 +172,19 @@ export class HubClient {
    * connection the client reconnects by itself until close().
    */
   connect(): Promise<void> {
-    if (this.state_ === CLOSED) return Promise.reject(liteError("CLIENT_CLOSED", "the client was closed"));
-    if (this.state_ === READY) return Promise.resolve();
+    if (this.state_ === State.Closed) return Promise.reject(liteError("CLIENT_CLOSED", "the client was closed"));
+    if (this.state_ === State.Ready) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.connectWaiters_.push({ resolve, reject });
-      if (this.state_ === IDLE) this.open_();
+      if (this.state_ === State.Idle) this.open_();
     });
   }
 
   /** Ends the connection (DISCONNECT) and settles everything pending with CLIENT_CLOSED. */
   close(): Promise<void> {
-    if (this.state_ === CLOSED) return Promise.resolve();
+    if (this.state_ === State.Closed) return Promise.resolve();
     const wasOpen = this.driver_.socketOpen;
-    this.state_ = CLOSED;
+    this.state_ = State.Closed;
     this.clearTimers_();
     const error = liteError("CLIENT_CLOSED", "the client was closed");
     this.twin_.failAll(error);
@@ -218,12 +222,12 @@ export class HubClient {
       }
       const topic = telemetryTopic(this.hub_.identity, settings.properties, system);
       const size = (typeof body === "string" ? utf8Length(body) : body.length) + utf8Length(topic);
-      if (size > TELEMETRY_MAX_BYTES) {
+      if (size > Limit.TelemetryBytes) {
         throw liteError("MESSAGE_TOO_LARGE", "telemetry of " + size + " bytes exceeds IoT Hub's 262144");
       }
       const qos = settings.qos === undefined ? 1 : settings.qos;
       if (qos !== 0 && qos !== 1) throw liteError("MQTT_BAD_QOS", "telemetry QoS must be 0 or 1");
-      if (this.state_ === CLOSED) throw liteError("CLIENT_CLOSED", "the client was closed");
+      if (this.state_ === State.Closed) throw liteError("CLIENT_CLOSED", "the client was closed");
       const id = this.session_.publish(topic, body, qos);
       const settled = new Promise<void>((resolve, reject) => {
         this.telemetry_[id] = { resolve, reject };
@@ -289,7 +293,7 @@ export class HubClient {
   }
 
   private open_(): void {
-    this.state_ = CONNECTING;
+    this.state_ = State.Connecting;
     let password: string | undefined;
     try {
       password = hubPassword(this.hub_, this.platform_.epochSeconds(), this.ttlSeconds_(), this.platform_.crypto);
@@ -308,9 +312,9 @@ export class HubClient {
     switch (event.type) {
       case "connected": {
         const subscriptions: Subscription[] = [
-          { topic: TWIN_RESPONSE_FILTER, qos: 0 },
-          { topic: DESIRED_FILTER, qos: 0 },
-          { topic: METHODS_FILTER, qos: 0 },
+          { topic: HubTopic.TwinResponses, qos: 0 },
+          { topic: HubTopic.Desired, qos: 0 },
+          { topic: HubTopic.Methods, qos: 0 },
         ];
         // Modules receive no cloud-to-device messages.
         if (this.hub_.identity.moduleId === undefined) subscriptions.unshift({ topic: c2dFilter(this.hub_.identity), qos: 1 });
@@ -340,7 +344,7 @@ export class HubClient {
   }
 
   private ready_(): void {
-    this.state_ = READY;
+    this.state_ = State.Ready;
     this.attempt_ = 0;
     this.authFailures_ = 0;
     this.everConnected_ = true;
@@ -381,21 +385,21 @@ export class HubClient {
     this.closeReason_ = undefined;
     this.clearTimers_();
     this.twin_.connectionLost();
-    if (this.state_ === CLOSED) {
+    if (this.state_ === State.Closed) {
       const waiters = this.closeWaiters_;
       this.closeWaiters_ = [];
       for (let i = 0; i < waiters.length; i++) waiters[i]();
       return;
     }
-    const wasReady = this.state_ === READY;
-    this.state_ = WAITING;
+    const wasReady = this.state_ === State.Ready;
+    this.state_ = State.Waiting;
     if (wasReady || error) this.emit_("disconnected", error || liteError("CONNECTION_LOST", "the connection closed", { retryable: true }));
     if (error && error.code === "SAS_RENEWAL") return this.open_();
     const refused = !!error && AUTH_REFUSALS.indexOf(error.code) >= 0;
     this.authFailures_ = refused ? this.authFailures_ + 1 : 0;
     if (!this.everConnected_ && error && !error.retryable && !(refused && this.reprovision)) {
       // Before any success, a failure retrying cannot fix is the caller's to hear about.
-      this.state_ = IDLE;
+      this.state_ = State.Idle;
       return this.settleConnect_(error);
     }
     // PROTOCOL.md 4: provision again on repeated refusals of the credentials, or after many
@@ -404,7 +408,7 @@ export class HubClient {
     const delay = backoffDelay(this.attempt_++, this.platform_.random(), this.options_.reconnectMinMs || 1000, this.options_.reconnectMaxMs || 60000);
     this.reconnectTimer_ = this.platform_.setTimer(delay, () => {
       this.reconnectTimer_ = undefined;
-      if (this.state_ === WAITING) this.open_();
+      if (this.state_ === State.Waiting) this.open_();
     });
   }
 
@@ -415,12 +419,12 @@ export class HubClient {
     this.emit_("reprovisioning");
     reprovision().then(
       (options) => {
-        if (this.state_ !== WAITING) return;
+        if (this.state_ !== State.Waiting) return;
         this.retarget_(options);
         this.open_();
       },
       (error) => {
-        if (this.state_ !== WAITING) return;
+        if (this.state_ !== State.Waiting) return;
         this.emit_("error", error);
         this.connectionEnded_(undefined);
       },
@@ -459,7 +463,7 @@ export class HubClient {
 
   /** Sends a twin request now if subscribed; false means it waits for the next connection. */
   private publishRequest_(topic: string, payload: string | Uint8Array): boolean {
-    if (this.state_ !== READY) return false;
+    if (this.state_ !== State.Ready) return false;
     this.session_.publish(topic, payload, 0);
     this.driver_.pump();
     return true;

@@ -17,8 +17,10 @@ export interface HubIdentity {
   moduleId?: string;
 }
 
-const DPS_API_VERSION = "2019-03-31";
-const HUB_API_VERSION = "2021-04-12";
+const enum ApiVersion {
+  Dps = "2019-03-31",
+  Hub = "2021-04-12",
+}
 
 /** Throws ARGUMENT_INVALID naming `name` unless `value` is a non-empty string. */
 export function checkNonEmpty(value: unknown, name: string): string {
@@ -68,7 +70,7 @@ export function checkDpsIdentity(identity: DpsIdentity): DpsIdentity {
 /** DPS CONNECT username: `{idScope}/registrations/{registrationId}/api-version={apiVersion}`. */
 export function dpsUsername(identity: DpsIdentity, apiVersion?: string): string {
   checkDpsIdentity(identity);
-  return identity.idScope + "/registrations/" + identity.registrationId + "/api-version=" + (apiVersion || DPS_API_VERSION);
+  return identity.idScope + "/registrations/" + identity.registrationId + "/api-version=" + (apiVersion || ApiVersion.Dps);
 }
 
 /** IoT Hub CONNECT client id: `{deviceId}` or `{deviceId}/{moduleId}`. */
@@ -82,6 +84,6 @@ export function hubClientId(identity: HubIdentity): string {
  * `&model-id={url-encoded DTMI}` for an IoT Plug and Play device.
  */
 export function hubUsername(identity: HubIdentity, modelId?: string, apiVersion?: string): string {
-  const username = identity.hostName + "/" + hubClientId(identity) + "/?api-version=" + (apiVersion || HUB_API_VERSION);
+  const username = identity.hostName + "/" + hubClientId(identity) + "/?api-version=" + (apiVersion || ApiVersion.Hub);
   return modelId === undefined ? username : username + "&model-id=" + urlEncode(checkNonEmpty(modelId, "modelId"));
 }

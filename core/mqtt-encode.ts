@@ -163,7 +163,9 @@ export function encodeConnect(packet: ConnectPacket): Uint8Array {
 // Devices publish to the same topic again and again (telemetry), so once a topic repeats, its
 // validated UTF-8 is kept (one topic, at most 256 bytes) and copied instead of re-checked and
 // re-encoded. A topic seen once costs nothing extra.
-const TOPIC_CACHE_MAX_BYTES = 256;
+const enum TopicCache {
+  MaxBytes = 256,
+}
 let lastTopic: string | undefined;
 let lastTopicBytes: Uint8Array | undefined;
 
@@ -186,7 +188,7 @@ export function encodePublish(packet: PublishPacket): Uint8Array {
     offset = topicStart + topicLength;
   } else {
     offset = utf8Write(topic, out, topicStart);
-    if (topic === lastTopic && topicLength <= TOPIC_CACHE_MAX_BYTES) {
+    if (topic === lastTopic && topicLength <= TopicCache.MaxBytes) {
       lastTopicBytes = new Uint8Array(topicLength);
       lastTopicBytes.set(out.subarray(topicStart, offset));
     } else {

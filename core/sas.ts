@@ -11,11 +11,13 @@ import { urlEncode } from "./url";
 import { utf8Encode } from "./utf8";
 
 /** 2020-01-01T00:00:00Z. A clock before it has not been set: a token signed with it is already expired. */
-const CLOCK_FLOOR_SECONDS = 1577836800;
+const enum Clock {
+  FloorSeconds = 1577836800,
+}
 
 /** Throws CLOCK_NOT_SET unless `epochSeconds` is a real time at or after 2020. */
 function checkClock(epochSeconds: number): void {
-  if (!(epochSeconds >= CLOCK_FLOOR_SECONDS)) {
+  if (!(epochSeconds >= Clock.FloorSeconds)) {
     throw liteError("CLOCK_NOT_SET", "no time yet: set the clock (SNTP or setTime)");
   }
 }

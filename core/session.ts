@@ -54,10 +54,13 @@ interface Pending {
   topics_?: string[];
 }
 
-// Connection states.
-const IDLE = 0; // no connection: waiting for connectionOpened
-const CONNECTING = 1; // CONNECT written, waiting for CONNACK
-const CONNECTED = 2; // CONNACK accepted: publishes flow
+// const enums compile to their values: no variable on an Espruino device (a plain top-level
+// const in a file with imports stays a variable in esbuild's output, ~3 JsVars each).
+const enum State {
+  Idle, // no connection: waiting for connectionOpened
+  Connecting, // CONNECT written, waiting for CONNACK
+  Connected, // CONNACK accepted: publishes flow
+}
 
 // CONNACK return codes 1-5 (3.2.2.3), each with its own stable code.
 const REFUSALS = ["PROTOCOL", "IDENTIFIER", "UNAVAILABLE", "BAD_CREDENTIALS", "NOT_AUTHORIZED"];
@@ -71,7 +74,7 @@ export class MqttSession {
   private readonly keepAliveMs_: number;
   private readonly ackTimeoutMs_: number;
   private decoder_: MqttDecoder | undefined;
-  private state_ = IDLE;
+  private state_ = State.Idle;
   private outbox_: Uint8Array[] = [];
   private events_: SessionEvent[] = [];
   /** Publishes in order (sent-and-unacknowledged first, then waiting), and SUBSCRIBEs awaiting SUBACK. */
@@ -95,7 +98,7 @@ export class MqttSession {
   }
 
   get connected(): boolean {
-    return this.state_ === CONNECTED;
+    return this.state_ === State.Connected;
   }
 
   /** Number of publishes queued or awaiting PUBACK. */
@@ -108,10 +111,10 @@ export class MqttSession {
   /** The socket is open: writes CONNECT (with this connection's password, e.g. a fresh SAS). */
   connectionOpened(now: number, password?: string): void {
     this.now_ = now;
-    if (this.state_ !== IDLE) this.connectionClosed(now);
+    if (this.state_ !== State.Idle) this.connectionClosed(now);
     // Each connection gets its own decoder: a packet half-read on the old one is void.
     this.decoder_ = new MqttDecoder((packet) => this.handlePacket_(packet), { maxPacketBytes: this.options_.maxPacketBytes });
-    this.state_ = CONNECTING;
+    this.state_ = State.Connecting;
     this.answerDeadline_ = now + this.ackTimeoutMs_;
     this.lastReceivedAt_ = now;
     try {
@@ -125,7 +128,7 @@ export class MqttSession {
 
   receive(bytes: Uint8Array, now: number): void {
     this.now_ = now;
-    if (this.state_ === IDLE) return;
+    if (this.state_ === State.Idle) return;
     this.lastReceivedAt_ = now;
     const error = (this.decoder_ as MqttDecoder).push(bytes);
     if (error) this.close_(error);
@@ -134,17 +137,17 @@ export class MqttSession {
   /** The socket closed (EOF, error, or after the driver closed it); `error` says why, if known. */
   connectionClosed(now: number, error?: LiteError): void {
     this.now_ = now;
-    if (this.state_ !== IDLE) this.close_(error || liteError("CONNECTION_LOST", "the connection closed", { retryable: true }));
+    if (this.state_ !== State.Idle) this.close_(error || liteError("CONNECTION_LOST", "the connection closed", { retryable: true }));
   }
 
   /** Acts on every deadline that has passed; calling it early does nothing. */
   handleTimeout(now: number): void {
     this.now_ = now;
-    if (this.state_ === IDLE) return;
+    if (this.state_ === State.Idle) return;
     if (this.answerDeadline_ >= 0 && now >= this.answerDeadline_) {
-      return this.close_(timeout(this.state_ === CONNECTING ? "CONNACK" : "PINGRESP"));
+      return this.close_(timeout(this.state_ === State.Connecting ? "CONNACK" : "PINGRESP"));
     }
-    if (this.state_ === CONNECTING) return;
+    if (this.state_ === State.Connecting) return;
     // Keep-alive (3.1.2.10): a PINGREQ when nothing was sent, or nothing heard, for a whole
     // keep-alive period; silence from the server is how a dead link shows itself.
     if (this.answerDeadline_ < 0 && this.keepAliveMs_ > 0 && now >= Math.min(this.lastSentAt_, this.lastReceivedAt_) + this.keepAliveMs_) {
@@ -190,7 +193,7 @@ export class MqttSession {
 
   /** Sends SUBSCRIBE when connected (throws NOT_CONNECTED otherwise); returns its packet id. */
   subscribe(subscriptions: Subscription[]): number {
-    if (this.state_ !== CONNECTED) throw liteError("NOT_CONNECTED", "not connected");
+    if (this.state_ !== State.Connected) throw liteError("NOT_CONNECTED", "not connected");
     const id = this.nextPacketId_();
     const topics: string[] = [];
     for (let i = 0; i < subscriptions.length; i++) topics.push(subscriptions[i].topic);
@@ -204,8 +207,8 @@ export class MqttSession {
    * stay for the next connection unless `failure` is given, which fails every one of them.
    */
   disconnect(failure?: LiteError): void {
-    if (this.state_ === CONNECTED) this.send_(encodeDisconnect());
-    if (this.state_ !== IDLE) this.close_(undefined);
+    if (this.state_ === State.Connected) this.send_(encodeDisconnect());
+    if (this.state_ !== State.Idle) this.close_(undefined);
     while (failure && this.queue_.length) {
       this.events_.push({ type: "publishFailed", id: this.queue_[0].id_, error: failure });
       this.removeAt_(0);
@@ -224,9 +227,9 @@ export class MqttSession {
 
   /** When handleTimeout is next due, or undefined when nothing is waiting on time. */
   nextDeadline(): number | undefined {
-    if (this.state_ === IDLE) return undefined;
+    if (this.state_ === State.Idle) return undefined;
     let next = this.answerDeadline_;
-    if (this.state_ === CONNECTING) return next;
+    if (this.state_ === State.Connecting) return next;
     if (next < 0 && this.keepAliveMs_ > 0) next = Math.min(this.lastSentAt_, this.lastReceivedAt_) + this.keepAliveMs_;
     const pending = this.queue_.concat(this.acks_);
     for (let i = 0; i < pending.length; i++) {
@@ -275,7 +278,7 @@ export class MqttSession {
 
   /** Sends waiting publishes while connected and the inflight window has room. */
   private flush_(): void {
-    if (this.state_ !== CONNECTED) return;
+    if (this.state_ !== State.Connected) return;
     let inflight = 0;
     const maxInflight = this.options_.maxInflight || 16;
     for (let i = 0; i < this.queue_.length; i++) {
@@ -296,7 +299,7 @@ export class MqttSession {
 
   /** Ends the current connection with `error` (undefined: a clean close) and resets its state. */
   private close_(error: LiteError | undefined): void {
-    this.state_ = IDLE;
+    this.state_ = State.Idle;
     this.answerDeadline_ = -1;
     // 4.4: publishes sent but not acknowledged go again on the next connection, flagged DUP.
     for (let i = 0; i < this.queue_.length; i++) {
@@ -314,17 +317,17 @@ export class MqttSession {
   }
 
   private handlePacket_(packet: MqttPacket): void {
-    if (this.state_ === IDLE) return; // a packet after the connection was failed in the same chunk
+    if (this.state_ === State.Idle) return; // a packet after the connection was failed in the same chunk
     this.answerDeadline_ = -1; // any packet proves the link alive (and CONNACK ends its wait)
     const events = this.events_;
     let problem: string | undefined;
-    if (this.state_ === CONNECTING) {
+    if (this.state_ === State.Connecting) {
       if (packet.cmd !== "connack") problem = "expected CONNACK, got " + packet.cmd;
       else if (packet.returnCode) {
         const code = packet.returnCode;
         return this.close_(liteError("CONNECT_REFUSED_" + REFUSALS[code - 1], "CONNACK " + code, { status: code, retryable: code === 3 }));
       } else {
-        this.state_ = CONNECTED;
+        this.state_ = State.Connected;
         events.push({ type: "connected", sessionPresent: packet.sessionPresent });
         return this.flush_();
       }

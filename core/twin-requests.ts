@@ -28,7 +28,9 @@ interface TwinRequest {
   reject: (error: LiteError) => void;
 }
 
-const RETRIES = 3;
+const enum Retry {
+  Max = 3,
+}
 const STATUS_CODES: { [status: number]: string } = { 400: "TWIN_BAD_REQUEST", 429: "TWIN_THROTTLED" };
 
 export class TwinRequests {
@@ -91,7 +93,7 @@ export class TwinRequests {
     let message = "the twin request failed with status " + status;
     if (response.body && response.body.message) message += ": " + response.body.message;
     const error = liteError(STATUS_CODES[status] || (status >= 500 ? "TWIN_SERVICE_ERROR" : "TWIN_UNEXPECTED_STATUS"), message, { status, retryable });
-    if (!retryable || request.retries >= RETRIES) {
+    if (!retryable || request.retries >= Retry.Max) {
       this.settle_(request, error);
       return true;
     }

@@ -69,7 +69,9 @@ export function utf8Encode(text: string): Uint8Array {
 }
 
 // String.fromCharCode.apply takes at most 256 arguments on Espruino, so text is built in chunks.
-const CHUNK_UNITS = 256;
+const enum Chunk {
+  Units = 256,
+}
 
 function illFormed(offset: number) {
   return liteError("UTF8_INVALID", "bad UTF-8 at byte " + offset);
@@ -117,7 +119,7 @@ export function utf8Decode(bytes: Uint8Array, start: number, end: number, forbid
       code -= 0x10000;
       units.push(0xd800 + (code >> 10), 0xdc00 + (code & 0x3ff));
     } else units.push(code);
-    if (units.length >= CHUNK_UNITS - 1) {
+    if (units.length >= Chunk.Units - 1) {
       text += String.fromCharCode.apply(null, units);
       units = [];
     }
@@ -129,8 +131,8 @@ export function utf8Decode(bytes: Uint8Array, start: number, end: number, forbid
 function bytesToString(bytes: Uint8Array, start: number, end: number): string {
   if (native.latin1) return native.latin1(bytes, start, end);
   let text = "";
-  for (let at = start; at < end; at += CHUNK_UNITS) {
-    text += String.fromCharCode.apply(null, bytes.subarray(at, Math.min(end, at + CHUNK_UNITS)) as unknown as number[]);
+  for (let at = start; at < end; at += Chunk.Units) {
+    text += String.fromCharCode.apply(null, bytes.subarray(at, Math.min(end, at + Chunk.Units)) as unknown as number[]);
   }
   return text;
 }

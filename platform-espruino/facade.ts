@@ -8,8 +8,10 @@ import type { ViaDps, ViaDpsOptions } from "../core/hub-dps";
 import type { HubOptions } from "../core/hub-options";
 import type { Platform } from "../core/platform";
 
-export const DPS_MODULE = "azure-iot-mqtt-lite-dps";
-export const HUB_MODULE = "azure-iot-mqtt-lite-hub";
+export const enum Module {
+  Dps = "azure-iot-mqtt-lite-dps",
+  Hub = "azure-iot-mqtt-lite-hub",
+}
 
 /** Frees a module's code and JsVars (it is loaded again on next use). */
 export function unload(name: string): void {
@@ -18,13 +20,13 @@ export function unload(name: string): void {
 
 /** `new DpsClient(platform, options)`, with the DPS module loaded on first use. */
 export function DpsClient(platform: Platform, options: DpsOptions): DpsClientClass {
-  const Real = require(DPS_MODULE).DpsClient;
+  const Real = require(Module.Dps).DpsClient;
   return new Real(platform, options);
 }
 
 /** `new HubClient(platform, options)`, with the hub module loaded on first use. */
 export function HubClient(platform: Platform, options: HubOptions): HubClientClass {
-  const Real = require(HUB_MODULE).HubClient;
+  const Real = require(Module.Hub).HubClient;
   return new Real(platform, options);
 }
 
@@ -33,7 +35,7 @@ export function HubClient(platform: Platform, options: HubOptions): HubClientCla
  * hub keeps refusing the device and it must provision again. */
 export function connectViaDps(platform: Platform, options: ViaDpsOptions): Promise<ViaDps> {
   const register = (dps: DpsOptions): Promise<DpsResult> => {
-    const finish = () => unload(DPS_MODULE);
+    const finish = () => unload(Module.Dps);
     return DpsClient(platform, dps).register().then(
       (result) => {
         finish();
@@ -47,7 +49,7 @@ export function connectViaDps(platform: Platform, options: ViaDpsOptions): Promi
   };
   const provisioned = options.cached ? Promise.resolve(options.cached) : register(options.dps);
   return provisioned.then((cached) =>
-    require(HUB_MODULE).connectProvisioned(
+    require(Module.Hub).connectProvisioned(
       platform,
       { dps: options.dps, hub: options.hub, cached, reprovisionAfter: options.reprovisionAfter, setup: options.setup },
       register,

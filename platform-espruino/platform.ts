@@ -15,10 +15,12 @@ export interface EspruinoPlatformOptions {
   resolve?: (host: string, port: number) => { host: string; port: number };
 }
 
-// Writes go out in pieces of at most this many bytes, so no large string is built at once.
-const WRITE_CHUNK = 512;
-// mbedTLS MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY: the server closed the TLS session cleanly.
-const PEER_CLOSE_NOTIFY = -30848;
+const enum Socket {
+  // Writes go out in pieces of at most this many bytes, so no large string is built at once.
+  WriteChunk = 512,
+  // mbedTLS MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY: the server closed the TLS session cleanly.
+  PeerCloseNotify = -30848,
+}
 
 /** PEM to the binary DER string the interpreter's mbedTLS wants (it has no PEM parser). */
 function der(pem: string | string[] | undefined): string | undefined {
@@ -67,7 +69,7 @@ class EspruinoSocket implements PlatformSocket {
       if (!this.ended_) handlers.data(E.toUint8Array(data));
     });
     this.socket_.on("error", (error: { code?: number; message?: string }) => {
-      if (error && error.code === PEER_CLOSE_NOTIFY) return;
+      if (error && error.code === Socket.PeerCloseNotify) return;
       failure = failure || liteError("SOCKET_ERROR", target.host + ": socket error " + (error && error.code) + " " + ((error && error.message) || ""), { retryable: true });
     });
     this.socket_.on("close", end);
@@ -75,8 +77,8 @@ class EspruinoSocket implements PlatformSocket {
 
   write(bytes: Uint8Array): void {
     if (this.ended_ || !this.socket_) return;
-    for (let at = 0; at < bytes.length; at += WRITE_CHUNK) {
-      this.socket_.write(E.toString(bytes.subarray(at, Math.min(bytes.length, at + WRITE_CHUNK))));
+    for (let at = 0; at < bytes.length; at += Socket.WriteChunk) {
+      this.socket_.write(E.toString(bytes.subarray(at, Math.min(bytes.length, at + Socket.WriteChunk))));
     }
   }
 
