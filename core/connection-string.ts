@@ -4,7 +4,8 @@
 // or x509=true. Parsing is strict: a typo in a part name or a doubled part is an error that names
 // the part, never silently ignored. Values are never quoted in errors: they may be secrets.
 import { liteError } from "./errors";
-import { checkHubIdentity, type HubIdentity } from "./identity";
+import { checkHubIdentity } from "./hub-credentials";
+import type { HubIdentity } from "./identity";
 import { decodeKey } from "./sas";
 
 export interface ConnectionString extends HubIdentity {

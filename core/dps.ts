@@ -3,11 +3,12 @@
 // 5xx, a dropped or silent connection) are retried with retry-after or backoff, within a bound
 // and an overall deadline; 401/403/404 and refusals of the credentials are not. Every way out
 // clears its timers, sends DISCONNECT and settles the promise exactly once.
-import { decodeKey, deviceKeyFor, dpsSasToken, sasExpiry } from "./sas";
+import { checkDpsIdentity, dpsSasToken, dpsUsername } from "./dps-credentials";
+import { decodeKey, deviceKeyFor, sasExpiry } from "./sas";
 import { SessionDriver } from "./driver";
 import { dpsPollTopic, dpsRegisterTopic, dpsStatusError, parseDpsResponse, DpsTopic, type DpsResponse } from "./dps-topics";
 import { liteError, type LiteError } from "./errors";
-import { checkDpsIdentity, checkNonEmpty, dpsUsername } from "./identity";
+import { checkNonEmpty } from "./identity";
 import { toJson } from "./json";
 import type { Platform, SocketTarget } from "./platform";
 import { backoffDelay } from "./retry";

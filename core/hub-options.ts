@@ -4,9 +4,10 @@ import { parseConnectionString } from "./connection-string";
 import type { CryptoProvider } from "./crypto";
 import { liteError } from "./errors";
 import type { Params } from "./params";
-import { checkHubIdentity, checkNonEmpty, hubClientId, hubUsername, type HubIdentity } from "./identity";
+import { checkHubIdentity, hubClientId, hubSasToken, hubUsername } from "./hub-credentials";
+import { checkNonEmpty, type HubIdentity } from "./identity";
 import type { SocketTarget } from "./platform";
-import { decodeKey, hubSasToken, sasExpiry } from "./sas";
+import { decodeKey, sasExpiry } from "./sas";
 import type { SystemProperties } from "./hub-topics";
 
 export interface HubWill extends SystemProperties {

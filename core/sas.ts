@@ -6,7 +6,7 @@
 import { base64Decode, base64Encode } from "./base64";
 import { computeHmacSha256, type CryptoProvider } from "./crypto";
 import { liteError } from "./errors";
-import { checkDpsIdentity, checkHubIdentity, checkNonEmpty, checkRegistrationId, type DpsIdentity, type HubIdentity } from "./identity";
+import { checkNonEmpty, checkRegistrationId } from "./identity";
 import { urlEncode } from "./url";
 import { utf8Encode } from "./utf8";
 
@@ -40,18 +40,7 @@ export function decodeKey(key: unknown, name: string): Uint8Array {
   throw liteError("KEY_INVALID", name + " is not base64");
 }
 
-/** `{idScope}/registrations/{registrationId}`: the `sr` of a DPS token. */
-export function dpsResourceUri(identity: DpsIdentity): string {
-  checkDpsIdentity(identity);
-  return identity.idScope + "/registrations/" + identity.registrationId;
-}
 
-/** `{hostName}/devices/{deviceId}[/modules/{moduleId}]`: the `sr` of an IoT Hub token. */
-export function hubResourceUri(identity: HubIdentity): string {
-  checkHubIdentity(identity);
-  const device = identity.hostName + "/devices/" + identity.deviceId;
-  return identity.moduleId === undefined ? device : device + "/modules/" + identity.moduleId;
-}
 
 /** `urlencode(resourceUri)`, once `expiry` is known to be whole seconds from a set clock. */
 function encodeResource(resourceUri: string, expiry: number): string {
@@ -80,15 +69,7 @@ export function sasToken(resourceUri: string, key: string, expiry: number, keyNa
   return sasTokenFromSignature(resourceUri, base64Encode(signature), expiry, keyName);
 }
 
-/** The DPS MQTT password: sr = `{idScope}/registrations/{registrationId}`, skn = `registration`. */
-export function dpsSasToken(identity: DpsIdentity, key: string, expiry: number, crypto?: CryptoProvider): string {
-  return sasToken(dpsResourceUri(identity), key, expiry, "registration", crypto);
-}
 
-/** The IoT Hub MQTT password for a device or module key (no skn: the key is the device's own). */
-export function hubSasToken(identity: HubIdentity, key: string, expiry: number, crypto?: CryptoProvider): string {
-  return sasToken(hubResourceUri(identity), key, expiry, undefined, crypto);
-}
 
 /**
  * Group enrollment (PROTOCOL.md 2): a device's key is base64(HMAC-SHA256(base64decode(groupKey),

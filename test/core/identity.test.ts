@@ -1,15 +1,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { errorCode as codeOf } from "../helpers/errors";
-import {
-  checkHubId,
-  checkNonEmpty,
-  checkRegistrationId,
-  dpsUsername,
-  hubClientId,
-  hubUsername,
-} from "../../core/identity";
-
+import { dpsUsername } from "../../core/dps-credentials";
+import { checkHubId, hubClientId, hubUsername } from "../../core/hub-credentials";
+import { checkNonEmpty, checkRegistrationId } from "../../core/identity";
 
 const hub = { hostName: "my-hub.azure-devices.net", deviceId: "dev-1" };
 const hubModule = { hostName: "my-hub.azure-devices.net", deviceId: "dev-1", moduleId: "filter" };

@@ -3,19 +3,9 @@ import * as assert from "uvu/assert";
 import { errorCode as codeOf } from "../helpers/errors";
 import { createHash, createHmac } from "node:crypto";
 import type { CryptoProvider } from "../../core/crypto";
-import {
-  decodeKey,
-  deriveDeviceKey,
-  dpsResourceUri,
-  dpsSasToken,
-  hubResourceUri,
-  hubSasToken,
-  sasExpiry,
-  sasStringToSign,
-  sasToken,
-  sasTokenFromSignature,
-} from "../../core/sas";
-
+import { dpsResourceUri, dpsSasToken } from "../../core/dps-credentials";
+import { hubResourceUri, hubSasToken } from "../../core/hub-credentials";
+import { decodeKey, deriveDeviceKey, sasExpiry, sasStringToSign, sasToken, sasTokenFromSignature } from "../../core/sas";
 
 /** The documented formula (PROTOCOL.md 2), computed independently with node:crypto. */
 function referenceToken(resourceUri: string, key: string, expiry: number, keyName?: string): string {
