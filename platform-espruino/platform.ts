@@ -6,7 +6,8 @@
 // The interpreter's TLS does not verify the server certificate and sends no SNI: see README.
 import { liteError, type LiteError } from "../core/errors";
 import { installNative } from "../core/native";
-import type { Platform, PlatformSocket, SocketHandlers, SocketTarget } from "../core/platform";
+import type { CryptoProvider } from "../core/crypto";
+import type { Platform, PlatformLimits, PlatformSocket, SocketHandlers, SocketTarget } from "../core/platform";
 
 export interface EspruinoPlatformOptions {
   /** false: plain TCP through require("net") (for local tests only; Azure requires TLS). */
@@ -36,11 +37,41 @@ function der(pem: string | string[] | undefined): string | undefined {
   return atob(body);
 }
 
+/** The interpreter's socket, on which the adapter keeps its own state. */
+interface RawSocket {
+  owner_: EspruinoSocket;
+  on(event: string, listener: (value?: any) => void): void;
+  write(data: string): void;
+  end(): void;
+}
+
+// The interpreter calls a socket's listeners with `this` set to the socket, so one set of
+// listeners serves every connection: no closures per connection (each costs ~10 JsVars).
+function onData(this: RawSocket, data: string): void {
+  const socket = this.owner_;
+  if (!socket.ended_) socket.handlers_.data(E.toUint8Array(data));
+}
+
+function onError(this: RawSocket, error: { code?: number; message?: string }): void {
+  const socket = this.owner_;
+  if (error && error.code === Socket.PeerCloseNotify) return;
+  socket.failure_ = socket.failure_ || liteError("SOCKET_ERROR", socket.host_ + ": socket error " + (error && error.code) + " " + ((error && error.message) || ""), { retryable: true });
+}
+
+function onClose(this: RawSocket): void {
+  this.owner_.end_();
+}
+
 class EspruinoSocket implements PlatformSocket {
-  private socket_: any;
-  private ended_ = false;
+  readonly handlers_: SocketHandlers;
+  readonly host_: string;
+  ended_ = false;
+  failure_: LiteError | undefined;
+  private raw_: RawSocket | undefined;
 
   constructor(target: SocketTarget, handlers: SocketHandlers, options: EspruinoPlatformOptions) {
+    this.handlers_ = handlers;
+    this.host_ = target.host;
     const useTls = options.tls !== false;
     const dial = options.resolve ? options.resolve(target.host, target.port) : target;
     const connectOptions: any = { host: dial.host, port: dial.port };
@@ -49,41 +80,40 @@ class EspruinoSocket implements PlatformSocket {
       connectOptions.cert = der(target.tls.cert);
       connectOptions.key = der(target.tls.key);
     }
-    let failure: LiteError | undefined;
-    const end = () => {
-      if (this.ended_) return;
-      this.ended_ = true;
-      handlers.closed(failure);
-    };
     try {
-      this.socket_ = require(useTls ? "tls" : "net").connect(connectOptions, () => {
+      // The connect callback may run before connect() returns, so it is the one closure kept.
+      this.raw_ = require(useTls ? "tls" : "net").connect(connectOptions, () => {
         if (!this.ended_) handlers.connected();
-      });
+      }) as RawSocket;
     } catch (error) {
       // Refused connections and unknown hosts throw here; the platform contract says "later".
-      failure = liteError("CONNECTION_REFUSED", target.host + ": " + ((error as Error).message || error), { retryable: true });
-      setTimeout(end, 0);
+      this.failure_ = liteError("CONNECTION_REFUSED", target.host + ": " + ((error as Error).message || error), { retryable: true });
+      setTimeout(() => this.end_(), 0);
       return;
     }
-    this.socket_.on("data", (data: string) => {
-      if (!this.ended_) handlers.data(E.toUint8Array(data));
-    });
-    this.socket_.on("error", (error: { code?: number; message?: string }) => {
-      if (error && error.code === Socket.PeerCloseNotify) return;
-      failure = failure || liteError("SOCKET_ERROR", target.host + ": socket error " + (error && error.code) + " " + ((error && error.message) || ""), { retryable: true });
-    });
-    this.socket_.on("close", end);
+    const raw = this.raw_;
+    raw.owner_ = this;
+    raw.on("data", onData);
+    raw.on("error", onError);
+    raw.on("close", onClose);
+  }
+
+  end_(): void {
+    if (this.ended_) return;
+    this.ended_ = true;
+    this.handlers_.closed(this.failure_);
   }
 
   write(bytes: Uint8Array): void {
-    if (this.ended_ || !this.socket_) return;
+    const raw = this.raw_;
+    if (this.ended_ || !raw) return;
     for (let at = 0; at < bytes.length; at += Socket.WriteChunk) {
-      this.socket_.write(E.toString(bytes.subarray(at, Math.min(bytes.length, at + Socket.WriteChunk))));
+      raw.write(E.toString(bytes.subarray(at, Math.min(bytes.length, at + Socket.WriteChunk))));
     }
   }
 
   close(): void {
-    if (!this.ended_ && this.socket_) this.socket_.end();
+    if (!this.ended_ && this.raw_) this.raw_.end();
   }
 }
 
@@ -94,31 +124,58 @@ function hasByteStrings(): boolean {
   return String.fromCharCode.apply(null, probe).charCodeAt(0) !== 0x20ac;
 }
 
-function randomUnit(): number {
-  return (E.hwRand() >>> 0) / 4294967296;
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  return start === end ? "" : E.toString(bytes.subarray(start, end));
+}
+
+/** The platform as a class: its methods are defined once with the module, not as closures made
+ * for every platform object. It is its own crypto provider (native SHA-256). */
+class EspruinoPlatform implements Platform {
+  readonly crypto: CryptoProvider;
+  // An ESP32 has ~2,500 JsVars (~35 KB): one inbound packet of at most 8 KB (a twin document or a
+  // C2D message a device can use), a short offline queue, two publishes in flight.
+  readonly limits: PlatformLimits = { maxPacketBytes: 8192, maxQueuedMessages: 16, maxQueuedBytes: 8192, maxInflight: 2 };
+  private readonly settings_: EspruinoPlatformOptions;
+  private readonly natives_: { SHA256(data: Uint8Array): ArrayBuffer };
+
+  constructor(options: EspruinoPlatformOptions | undefined) {
+    this.settings_ = options || {};
+    this.natives_ = require("crypto");
+    this.crypto = this;
+    // Firmware without Unicode support (the ESP32's) keeps strings as bytes: text stays UTF-8 bytes.
+    installNative({ byteStrings: hasByteStrings(), latin1 });
+  }
+
+  connect(target: SocketTarget, handlers: SocketHandlers): PlatformSocket {
+    return new EspruinoSocket(target, handlers, this.settings_);
+  }
+
+  setTimer(ms: number, fire: () => void): unknown {
+    return setTimeout(fire, ms);
+  }
+
+  /** clearTimeout(undefined) throws on Espruino, and clearTimeout() clears every timer. */
+  clearTimer(handle: unknown): void {
+    if (handle !== undefined) clearTimeout(handle);
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  epochSeconds(): number {
+    return Date.now() / 1000;
+  }
+
+  random(): number {
+    return (E.hwRand() >>> 0) / 4294967296;
+  }
+
+  sha256(data: Uint8Array): Uint8Array {
+    return new Uint8Array(this.natives_.SHA256(data));
+  }
 }
 
 export function espruinoPlatform(options?: EspruinoPlatformOptions): Platform {
-  const settings = options || {};
-  // Firmware without Unicode support (the ESP32's) keeps strings as bytes: text stays UTF-8 bytes.
-  installNative({
-    byteStrings: hasByteStrings(),
-    latin1: (bytes, start, end) => (start === end ? "" : E.toString(bytes.subarray(start, end))),
-  });
-  const crypto = require("crypto");
-  return {
-    connect: (target, handlers) => new EspruinoSocket(target, handlers, settings),
-    setTimer: (ms, fire) => setTimeout(fire, ms),
-    // clearTimeout(undefined) throws on Espruino, and clearTimeout() clears every timer.
-    clearTimer: (handle) => {
-      if (handle !== undefined) clearTimeout(handle);
-    },
-    now: () => Date.now(),
-    epochSeconds: () => Date.now() / 1000,
-    random: randomUnit,
-    crypto: { sha256: (data) => new Uint8Array(crypto.SHA256(data)) },
-    // An ESP32 has ~2,500 JsVars (~35 KB): one inbound packet of at most 8 KB (a twin document or a
-    // C2D message a device can use), a short offline queue, two publishes in flight.
-    limits: { maxPacketBytes: 8192, maxQueuedMessages: 16, maxQueuedBytes: 8192, maxInflight: 2 },
-  };
+  return new EspruinoPlatform(options);
 }
