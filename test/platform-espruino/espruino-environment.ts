@@ -316,8 +316,9 @@ export class EspruinoEnvironment {
     this.stats.opened++;
     this.stats.open++;
     const listeners: { [event: string]: Listener[] } = {};
+    // Listeners run with `this` set to the socket, as the interpreter calls them (measured).
     const emit = (event: string, ...args: unknown[]) => {
-      for (const listener of (listeners[event] || []).slice()) listener(...args);
+      for (const listener of (listeners[event] || []).slice()) listener.apply(espruinoSocket, args);
     };
     // Each event in its own task, in order, like the interpreter's idle loop.
     const queue: (() => void)[] = [];
