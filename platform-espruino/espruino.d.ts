@@ -6,8 +6,8 @@ declare const E: {
   toString(bytes: Uint8Array): string;
   /** 32 random bits from the hardware. */
   hwRand(): number;
-  /** Compacts memory so free JsVars are contiguous again. */
-  defrag(): void;
+  /** Compacts memory so free JsVars are contiguous again (absent from some slim firmware builds). */
+  defrag?(): void;
 };
 declare function require(name: string): any;
 declare function atob(base64: string): string;

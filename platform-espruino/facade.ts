@@ -18,7 +18,7 @@ export const enum Module {
  * scattered (measured: the hub phase ran out of memory with 400 JsVars free in total). */
 export function unload(name: string): void {
   Modules.removeCached(name);
-  E.defrag();
+  if (E.defrag) E.defrag();
 }
 
 /** `new DpsClient(platform, options)`, with the DPS module loaded on first use. */

@@ -162,6 +162,9 @@ stripped("provision through DPS, connect to the assigned hub, telemetry, reporte
   assert.is(dpsRecords[0].refusal, undefined, "the SAS token signed with native SHA-256 was accepted");
   assert.is(dpsRecords[0].host, sim.dpsHost, "dialled by name");
   assert.ok(sim.assignedDevice(sim.hubs[0], registrationId), "DPS assigned the device");
+  const cached = env.evaluate<string[]>("Modules.getCached()");
+  assert.ok(cached.indexOf("azure-iot-mqtt-lite-dps") < 0 && cached.indexOf("azure-iot-mqtt-lite-hub") >= 0, "DPS unloaded before the hub: " + cached.join(","));
+  assert.is(env.defrags, 1, "memory defragmented once DPS was unloaded");
   const hub = sim.hub();
   await waitFor(() => hub.isConnected(registrationId), "the device on its hub");
   const hubRecord = sim.connections.filter((c) => c.service === "hub" && c.clientId === registrationId);
