@@ -47,6 +47,20 @@ function addExtensions(dir) {
   }
 }
 addExtensions(at("dist/types"));
+// CommonJS consumers need declarations that are CommonJS too (this package is "type": "module",
+// so a .d.ts here reads as ESM): the same files as .d.cts, importing each other as .cjs.
+function cjsDeclarations(from, to) {
+  mkdirSync(to, { recursive: true });
+  for (const name of readdirSync(from)) {
+    const path = join(from, name);
+    if (statSync(path).isDirectory()) cjsDeclarations(path, join(to, name));
+    else if (name.endsWith(".d.ts")) {
+      const text = readFileSync(path, "utf8").replace(/(from\s+|import\()(["'])(\.{1,2}\/[^"']+?)\.js(\2)/g, "$1$2$3.cjs$4");
+      writeFileSync(join(to, name.slice(0, -5) + ".d.cts"), text);
+    }
+  }
+}
+cjsDeclarations(at("dist/types"), at("dist/types-cjs"));
 
 // Espruino: one file, no module helpers, only syntax the interpreter has (checked by the gate in
 // test/platform-espruino). Top-level code, not an IIFE: wrapped in one function the module ran
