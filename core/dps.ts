@@ -182,6 +182,8 @@ export class DpsClient {
     const driver = this.driver_ as SessionDriver;
     switch (event.type) {
       case "connected":
+        // The connection may have ended in the same chunk as its CONNACK ("closed" follows).
+        if (!driver.session.connected) return;
         this.step_({ step: "connected", atMs: 0 });
         driver.session.subscribe([{ topic: DpsTopic.Responses, qos: 1 }]);
         return driver.pump();

@@ -109,8 +109,9 @@ export class SessionDriver {
       } while (this.pumpAgain_);
     } finally {
       this.pumping_ = false;
+      // Even if a listener threw, the session keeps its clock: the next deadline stays armed.
+      this.armTimer_();
     }
-    this.armTimer_();
   }
 
   private flush_(): void {

@@ -311,6 +311,9 @@ export class HubClient {
   private handleEvent_(event: SessionEvent): void {
     switch (event.type) {
       case "connected": {
+        // Events are delivered after a whole chunk is decoded: the connection this one announced
+        // may already have ended in the same chunk (then its "closed" follows).
+        if (!this.session_.connected) return;
         const subscriptions: Subscription[] = [
           { topic: HubTopic.TwinResponses, qos: 0 },
           { topic: HubTopic.Desired, qos: 0 },
@@ -462,9 +465,9 @@ export class HubClient {
   }
 
   /** Sends a twin request now if subscribed; false means it waits for the next connection. */
+  /** Sends a twin request or method response on this connection now; false when not ready. */
   private publishRequest_(topic: string, payload: string | Uint8Array): boolean {
-    if (this.state_ !== State.Ready) return false;
-    this.session_.publish(topic, payload, 0);
+    if (this.state_ !== State.Ready || !this.session_.sendNow(topic, payload)) return false;
     this.driver_.pump();
     return true;
   }
@@ -476,7 +479,7 @@ export class HubClient {
     const payload = packet.payload as Uint8Array;
     try {
       const twin = readTwinResponseTopic(topic);
-      if (twin) return void this.twin_.handleResponse(twin.status, twin.params, payload);
+      if (twin) return this.twin_.handleResponse(twin.status, twin.params, payload);
       const desiredVersion = readDesiredTopic(topic);
       if (desiredVersion !== undefined) {
         const patch = payload.length ? JSON.parse(utf8Decode(payload, 0, payload.length)) : {};

@@ -191,6 +191,18 @@ export class MqttSession {
     return id;
   }
 
+  /**
+   * Writes a QoS 0 PUBLISH now if connected, outside the publish queue: for requests and responses
+   * (twin, methods) that belong to this connection alone. They never wait behind telemetry, never
+   * count against its bounds, and are never carried to a later connection, where their `$rid`
+   * would be stale. Returns false when not connected.
+   */
+  sendNow(topic: string, payload: Uint8Array | string): boolean {
+    if (this.state_ !== State.Connected) return false;
+    this.send_(encodePublish({ cmd: "publish", topic, payload, qos: 0, dup: false, retain: false }));
+    return true;
+  }
+
   /** Sends SUBSCRIBE when connected (throws NOT_CONNECTED otherwise); returns its packet id. */
   subscribe(subscriptions: Subscription[]): number {
     if (this.state_ !== State.Connected) throw liteError("NOT_CONNECTED", "not connected");

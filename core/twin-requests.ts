@@ -70,40 +70,32 @@ export class TwinRequests {
     for (let i = 0; i < this.requests_.length; i++) this.requests_[i].sent = false;
   }
 
-  /** Settles the request this response answers; false if no request has that $rid. */
-  handleResponse(status: number, params: Params, payload: Uint8Array): boolean {
+  /** Settles the request this response answers (a response to no pending request is ignored). */
+  handleResponse(status: number, params: Params, payload: Uint8Array): void {
     let request: TwinRequest | undefined;
     for (let i = 0; i < this.requests_.length; i++) if (this.requests_[i].sent && this.requests_[i].rid === params["$rid"]) request = this.requests_[i];
-    if (!request) return false;
+    if (!request) return;
     const response: TwinResponse = { status };
     if (params["$version"] !== undefined) response.version = parseInt(params["$version"], 10);
     if (payload.length) {
       try {
         response.body = JSON.parse(utf8Decode(payload, 0, payload.length));
       } catch (error) {
-        this.settle_(request, liteError("TWIN_BAD_RESPONSE", "twin response body is not JSON (status " + status + ")"));
-        return true;
+        return this.settle_(request, liteError("TWIN_BAD_RESPONSE", "twin response body is not JSON (status " + status + ")"));
       }
     }
-    if (status >= 200 && status < 300) {
-      this.settle_(request, undefined, response);
-      return true;
-    }
+    if (status >= 200 && status < 300) return this.settle_(request, undefined, response);
     const retryable = status === 429 || status >= 500;
     let message = "the twin request failed with status " + status;
     if (response.body && response.body.message) message += ": " + response.body.message;
     const error = liteError(STATUS_CODES[status] || (status >= 500 ? "TWIN_SERVICE_ERROR" : "TWIN_UNEXPECTED_STATUS"), message, { status, retryable });
-    if (!retryable || request.retries >= Retry.Max) {
-      this.settle_(request, error);
-      return true;
-    }
-    const retry = request as TwinRequest;
+    if (!retryable || request.retries >= Retry.Max) return this.settle_(request, error);
+    const retry = request;
     retry.sent = false;
     retry.retryTimer = this.platform_.setTimer(backoffDelay(retry.retries++, this.platform_.random(), 1000, 10000), () => {
       retry.retryTimer = undefined;
       this.trySend_(retry);
     });
-    return true;
   }
 
   failAll(error: LiteError): void {
@@ -112,7 +104,11 @@ export class TwinRequests {
 
   private trySend_(request: TwinRequest): void {
     request.rid = String(++this.lastRid_);
-    request.sent = this.send_(request.topic(request.rid), request.payload);
+    try {
+      request.sent = this.send_(request.topic(request.rid), request.payload);
+    } catch (error) {
+      this.settle_(request, error as LiteError);
+    }
   }
 
   private settle_(request: TwinRequest, error: LiteError | undefined, response?: TwinResponse): void {

@@ -7,6 +7,7 @@ import { createHmac } from "node:crypto";
 import { HubClient, type Twin } from "../../core/hub";
 import type { HubOptions } from "../../core/hub-options";
 import { errorCode } from "../helpers/errors";
+import { generateWithMqttPacket } from "../helpers/mqtt";
 import { FakePlatform, type FakeSocket } from "../helpers/fake-platform";
 
 const KEY = Buffer.from("hub-device-key-0123456789abcdef!").toString("base64");
@@ -376,6 +377,62 @@ test("a platform's limits bound the client when its options do not", async () =>
   for (const text of ["1", "2", "3"]) roomy.sendTelemetry(text).catch((error) => (refused = error));
   await platform.settle();
   assert.is(refused, undefined, "options win over platform limits: three queued, none refused");
+});
+
+test("CONNACK and a packet the session refuses in one chunk: nothing escapes the data handler", async () => {
+  const { platform, client, events } = setup({ maxPacketBytes: 64 });
+  const connecting = client.connect();
+  const socket = platform.lastSocket;
+  socket.accept();
+  socket.received();
+  const connack = generateWithMqttPacket({ cmd: "connack", returnCode: 0, sessionPresent: true });
+  const tooLarge = generateWithMqttPacket({ cmd: "publish", topic: "devices/dev-1/messages/devicebound/", payload: Buffer.alloc(200), qos: 1, messageId: 3, dup: false, retain: false });
+  assert.not.throws(() => socket.sendBytes(new Uint8Array(Buffer.concat([connack, tooLarge]))));
+  assert.is((await connecting.catch((e) => e)).code, "MQTT_TOO_LARGE", "the first connection fails with the real reason");
+  assert.ok(socket.closedByClient);
+  assert.ok(events.some((e) => e[0] === "disconnected" && e[1].code === "MQTT_TOO_LARGE"));
+});
+
+test("twin requests and method responses never wait behind telemetry nor count against its bounds", async () => {
+  const { platform, client } = setup({ maxQueuedMessages: 2, maxInflight: 1 });
+  client.onMethod("slow", () => Promise.resolve({ status: 200, payload: "done" }));
+  client.sendTelemetry("a");
+  client.sendTelemetry("b");
+  let twinError: unknown;
+  const twin = client.getTwin().catch((error) => (twinError = error));
+  const connecting = client.connect();
+  const socket = platform.lastSocket;
+  const { publishes } = serve(socket);
+  await connecting;
+  assert.equal(publishes.map((p: any) => p.payload.toString()), ["a"], "telemetry: one in flight, 'b' waits for the window");
+  const [get] = socket.received();
+  assert.ok(get.topic.startsWith("$iothub/twin/GET/"), "the twin request went out at once, ahead of 'b'");
+  assert.is(twinError, undefined, "not refused though the telemetry queue is full");
+  publishTo(socket, "$iothub/methods/POST/slow/?$rid=9", "");
+  await platform.settle();
+  assert.equal(socket.received().map((p) => [p.topic, p.payload.toString()]), [["$iothub/methods/res/200/?$rid=9", '"done"']]);
+  publishTo(socket, "$iothub/twin/res/200/?$rid=" + rid(get.topic), { desired: { $version: 1 }, reported: { $version: 1 } });
+  assert.ok(await twin);
+});
+
+test("a request unanswered when the link drops goes again exactly once on the next connection", async () => {
+  const { platform, client } = setup({ maxInflight: 1 });
+  const connecting = client.connect();
+  serve(platform.lastSocket);
+  await connecting;
+  client.sendTelemetry("in flight");
+  client.sendTelemetry("waiting for the inflight window");
+  const updated = client.updateReported({ counter: 1 }); // once queued behind the waiting message
+  const first = platform.lastSocket.received().filter((p) => p.topic.startsWith("$iothub/twin/PATCH"));
+  assert.is(first.length, 1);
+  platform.lastSocket.drop();
+  platform.advance(1000);
+  const { publishes } = serve(platform.lastSocket);
+  const patches = [...publishes, ...platform.lastSocket.received()].filter((p: any) => p.topic.startsWith("$iothub/twin/PATCH"));
+  assert.is(patches.length, 1, "once, with a fresh $rid, not also carried over in the session's queue");
+  assert.is.not(rid(patches[0].topic), rid(first[0].topic));
+  publishTo(platform.lastSocket, "$iothub/twin/res/204/?$rid=" + rid(patches[0].topic) + "&$version=5", "");
+  assert.is(await updated, 5);
 });
 
 test("bad options throw typed errors at construction", () => {
