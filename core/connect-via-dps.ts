@@ -5,5 +5,5 @@ import type { Platform } from "./platform";
 
 /** Provisions (unless `options.cached` is given), then connects to the assigned hub. */
 export function connectViaDps(platform: Platform, options: ViaDpsOptions): Promise<ViaDps> {
-  return connectProvisioned(platform, options, (dps) => new DpsClient(platform, dps).register());
+  return connectProvisioned(platform, options, (dps) => new DpsClient(platform, dps));
 }

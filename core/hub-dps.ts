@@ -35,20 +35,28 @@ export function hubOptionsFromDps(platform: Platform, dps: DpsOptions, result: D
   return options;
 }
 
+/** One DPS registration, as DpsClient runs it: its outcome, and cancel() to stop it. */
+export interface Provisioning {
+  register(): Promise<DpsResult>;
+  cancel(): void;
+}
+
 export interface ViaDps {
   client: HubClient;
   /** The assignment used: fresh from DPS, or the cached one. Save it for the next start. */
   provisioning: DpsResult;
 }
 
-/** Provisions with `register` (unless a cached result is given), then connects to the assigned hub. */
-export function connectProvisioned(platform: Platform, options: ViaDpsOptions, register: (dps: DpsOptions) => Promise<DpsResult>): Promise<ViaDps> {
-  const provision = () => register(options.dps);
-  const start = options.cached ? Promise.resolve(options.cached) : provision();
+/** Provisions with `provisioner` (unless a cached result is given), then connects to the assigned hub. */
+export function connectProvisioned(platform: Platform, options: ViaDpsOptions, provisioner: (dps: DpsOptions) => Provisioning): Promise<ViaDps> {
+  const start = options.cached ? Promise.resolve(options.cached) : provisioner(options.dps).register();
   return start.then((provisioning) => {
     const client = new HubClient(platform, hubOptionsFromDps(platform, options.dps, provisioning, options.hub));
     client.reprovisionAfter = options.reprovisionAfter || 3;
-    client.reprovision = () => provision().then((fresh) => hubOptionsFromDps(platform, options.dps, fresh, options.hub));
+    client.reprovision = () => {
+      const run = provisioner(options.dps);
+      return { result: run.register().then((fresh) => hubOptionsFromDps(platform, options.dps, fresh, options.hub)), cancel: () => run.cancel() };
+    };
     if (options.setup) options.setup(client);
     return client.connect().then(() => ({ client, provisioning }));
   });

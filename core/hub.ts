@@ -62,8 +62,14 @@ export interface Twin {
   reported: { [key: string]: any };
 }
 
-/** Resolves a new hub identity when the credentials are refused again and again (set by hub-dps). */
-export type Reprovision = () => Promise<HubOptions>;
+/** A provisioning run the client started: its outcome, and a way to stop it (close() does). */
+export interface ReprovisionRun {
+  result: Promise<HubOptions>;
+  cancel(): void;
+}
+
+/** Starts provisioning again when the credentials are refused again and again (set by hub-dps). */
+export type Reprovision = () => ReprovisionRun;
 
 // Client states.
 // const enums compile to their values: no variable on an Espruino device (a plain top-level
@@ -78,6 +84,14 @@ const enum State {
 
 const enum Limit {
   TelemetryBytes = 262144,
+  /** A connection that stayed up this long resets the reconnect backoff. */
+  StableMs = 60000,
+  /** setTimeout's largest delay on Node and in browsers (2^31 - 1 ms, ~24.8 days). */
+  MaxTimerMs = 2147483647,
+  /** Provisioning again, rounds in a row: 1 minute up to 1 hour apart (a registration is billed
+   * and rate-limited, and a fleet must not hammer DPS in lock step). */
+  ReprovisionMinMs = 60000,
+  ReprovisionMaxMs = 3600000,
 }
 // CONNACK codes that say the credentials were refused (PROTOCOL.md 4: provision again after these).
 const AUTH_REFUSALS = ["CONNECT_REFUSED_IDENTIFIER", "CONNECT_REFUSED_BAD_CREDENTIALS", "CONNECT_REFUSED_NOT_AUTHORIZED"];
@@ -101,6 +115,12 @@ export class HubClient {
   private subscribeId_ = 0;
   private attempt_ = 0;
   private authFailures_ = 0;
+  /** Provisioning rounds since the last stable connection, and the one running, if any. */
+  private reprovisions_ = 0;
+  private reprovisioning_: ReprovisionRun | undefined;
+  /** When the current connection became ready, and when its SAS token was signed (monotonic ms). */
+  private readyAt_ = 0;
+  private signedAt_ = 0;
   private reconnectTimer_: unknown;
   private renewTimer_: unknown;
   /** Why the client itself is closing the current connection (SAS renewal, a refused SUBSCRIBE). */
@@ -186,6 +206,8 @@ export class HubClient {
     const wasOpen = this.driver_.socketOpen;
     this.state_ = State.Closed;
     this.clearTimers_();
+    if (this.reprovisioning_) this.reprovisioning_.cancel();
+    this.reprovisioning_ = undefined;
     const error = liteError("CLIENT_CLOSED", "the client was closed");
     this.twin_.failAll(error);
     this.settleConnect_(error);
@@ -242,6 +264,7 @@ export class HubClient {
   // ---- twin -----------------------------------------------------------------------------------
 
   getTwin(): Promise<Twin> {
+    if (this.state_ === State.Closed) return Promise.reject(liteError("CLIENT_CLOSED", "the client was closed"));
     return this.twin_.request(twinGetTopic, "").then((response) => {
       const twin = response.body as Twin;
       if (!twin || typeof twin.desired !== "object" || typeof twin.reported !== "object") {
@@ -254,6 +277,7 @@ export class HubClient {
   /** Patches reported properties (null deletes a member); resolves with the new reported $version. */
   updateReported(patch: { [key: string]: unknown }): Promise<number> {
     if (typeof patch !== "object" || patch === null) return Promise.reject(liteError("ARGUMENT_INVALID", "the reported patch must be an object"));
+    if (this.state_ === State.Closed) return Promise.reject(liteError("CLIENT_CLOSED", "the client was closed"));
     return this.twin_.request(twinPatchTopic, toJson(patch)).then((response) => response.version as number);
   }
 
@@ -297,6 +321,7 @@ export class HubClient {
     let password: string | undefined;
     try {
       password = hubPassword(this.hub_, this.platform_.epochSeconds(), this.ttlSeconds_(), this.platform_.crypto);
+      this.signedAt_ = this.platform_.now();
     } catch (error) {
       // CLOCK_NOT_SET and the like: nothing to send yet, so this attempt fails like a refused one.
       return this.connectionEnded_(error as LiteError);
@@ -348,31 +373,45 @@ export class HubClient {
 
   private ready_(): void {
     this.state_ = State.Ready;
-    this.attempt_ = 0;
+    this.readyAt_ = this.platform_.now();
     this.authFailures_ = 0;
     this.everConnected_ = true;
-    this.emit_("connected");
-    this.settleConnect_(undefined);
-    this.twin_.flush();
     if (this.hub_.key) {
-      // Renew at 85% of the token's life: a fresh CONNECT before the hub would drop us.
-      this.renewTimer_ = this.platform_.setTimer(this.ttlSeconds_() * 850, () => {
+      // Renew between 80% and 90% of the token's life, counted from when it was signed (a slow
+      // connect must not outlive it), with jitter so a fleet that came back together does not
+      // renew in lock step; never beyond the longest delay a timer takes (a longer one fires at
+      // once on Node, which would reconnect in a loop).
+      const lifeMs = this.ttlSeconds_() * 1000;
+      const renewAt = this.signedAt_ + lifeMs * (0.8 + 0.1 * this.platform_.random());
+      this.renewTimer_ = this.platform_.setTimer(Math.min(Limit.MaxTimerMs, Math.max(0, renewAt - this.readyAt_)), () => {
         this.renewTimer_ = undefined;
         this.closeConnection_(liteError("SAS_RENEWAL", "reconnecting with a fresh SAS token", { retryable: true }));
       });
     }
+    this.twin_.flush();
     this.resyncDesired_();
+    // Application code runs last: a listener may close() the client, and then nothing follows.
+    this.settleConnect_(undefined);
+    if (this.state_ === State.Ready) this.emit_("connected");
   }
 
   /** Desired changes are only pushed while connected (PROTOCOL.md 3): fetch the twin to catch up. */
   private resyncDesired_(): void {
     if (!(this.listeners_["desired"] || []).length) return;
-    this.getTwin().then((twin) => this.deliverDesired_(twin.desired, true), (error) => this.emit_("error", error));
+    this.getTwin().then(
+      (twin) => this.deliverDesired_(twin.desired, true),
+      (error: LiteError) => {
+        if (this.state_ !== State.Closed) this.emit_("error", error);
+      },
+    );
   }
 
+  /** Patches arrive in version order, so one not newer than the last delivered is a duplicate. A
+   * complete document is always delivered and resets the count (after an identity was re-created
+   * its versions start again). */
   private deliverDesired_(desired: { [key: string]: any }, complete: boolean): void {
     const version = desired["$version"];
-    if (typeof version === "number" && version <= this.lastDesiredVersion_) return;
+    if (!complete && typeof version === "number" && version <= this.lastDesiredVersion_) return;
     if (typeof version === "number") this.lastDesiredVersion_ = version;
     this.emit_("desired", desired, version, complete);
   }
@@ -395,8 +434,17 @@ export class HubClient {
       return;
     }
     const wasReady = this.state_ === State.Ready;
+    // Only a connection that stayed up resets the backoff: one that fails right after subscribing
+    // (say, an oversized twin document every time) must slow down, not loop at full speed.
+    if (wasReady && this.platform_.now() - this.readyAt_ >= Limit.StableMs) {
+      this.attempt_ = 0;
+      this.reprovisions_ = 0;
+    }
     this.state_ = State.Waiting;
-    if (wasReady || error) this.emit_("disconnected", error || liteError("CONNECTION_LOST", "the connection closed", { retryable: true }));
+    if (wasReady || error) {
+      this.emit_("disconnected", error || liteError("CONNECTION_LOST", "the connection closed", { retryable: true }));
+      if (this.state_ !== State.Waiting) return; // a listener closed the client
+    }
     if (error && error.code === "SAS_RENEWAL") return this.open_();
     const refused = !!error && AUTH_REFUSALS.indexOf(error.code) >= 0;
     this.authFailures_ = refused ? this.authFailures_ + 1 : 0;
@@ -408,30 +456,48 @@ export class HubClient {
     // PROTOCOL.md 4: provision again on repeated refusals of the credentials, or after many
     // failed attempts of any kind (the assigned hub may be gone).
     if (this.reprovision && ((refused && this.authFailures_ >= this.reprovisionAfter) || this.attempt_ >= 10)) return this.provisionAgain_();
-    const delay = backoffDelay(this.attempt_++, this.platform_.random(), this.options_.reconnectMinMs || 1000, this.options_.reconnectMaxMs || 60000);
-    this.reconnectTimer_ = this.platform_.setTimer(delay, () => {
+    this.reconnectTimer_ = this.platform_.setTimer(this.backoff_(), () => {
       this.reconnectTimer_ = undefined;
       if (this.state_ === State.Waiting) this.open_();
     });
   }
 
+  private backoff_(): number {
+    return backoffDelay(this.attempt_++, this.platform_.random(), this.options_.reconnectMinMs || 1000, this.options_.reconnectMaxMs || 60000);
+  }
+
+  /** Provisions again, after a wait that grows with each round in a row (the first is at once). */
   private provisionAgain_(): void {
-    const reprovision = this.reprovision as Reprovision;
     this.authFailures_ = 0;
     this.attempt_ = 0;
-    this.emit_("reprovisioning");
-    reprovision().then(
-      (options) => {
-        if (this.state_ !== State.Waiting) return;
-        this.retarget_(options);
-        this.open_();
-      },
-      (error) => {
-        if (this.state_ !== State.Waiting) return;
-        this.emit_("error", error);
-        this.connectionEnded_(undefined);
-      },
-    );
+    const rounds = this.reprovisions_++;
+    const waitMs = rounds === 0 ? 0 : backoffDelay(rounds - 1, this.platform_.random(), Limit.ReprovisionMinMs, Limit.ReprovisionMaxMs);
+    this.reconnectTimer_ = this.platform_.setTimer(waitMs, () => {
+      this.reconnectTimer_ = undefined;
+      if (this.state_ !== State.Waiting) return;
+      this.emit_("reprovisioning");
+      if (this.state_ !== State.Waiting) return;
+      const run = (this.reprovisioning_ = (this.reprovision as Reprovision)());
+      run.result.then(
+        (options) => {
+          if (this.reprovisioning_ !== run) return;
+          this.reprovisioning_ = undefined;
+          this.retarget_(options);
+          this.open_();
+        },
+        (error: LiteError) => {
+          if (this.reprovisioning_ !== run) return;
+          this.reprovisioning_ = undefined;
+          if (!this.everConnected_ && !error.retryable) {
+            // Before any success: DPS says no (disabled, failed, unauthorized), which retrying cannot fix.
+            this.state_ = State.Idle;
+            return this.settleConnect_(error);
+          }
+          this.emit_("error", error);
+          if (this.state_ === State.Waiting) this.connectionEnded_(undefined);
+        },
+      );
+    });
   }
 
   /** Points the client at a new hub identity (after provisioning again). */

@@ -2,9 +2,9 @@
 // (azure-iot-mqtt-lite-dps, azure-iot-mqtt-lite-hub) that require this one for the shared core,
 // and are loaded on first use: a firmware that only provisions never loads the hub code, and a
 // device unloads the DPS code once provisioned, so the two never take memory at the same time.
-import type { DpsClient as DpsClientClass, DpsOptions, DpsResult } from "../core/dps";
+import type { DpsClient as DpsClientClass, DpsOptions } from "../core/dps";
 import type { HubClient as HubClientClass } from "../core/hub";
-import type { ViaDps, ViaDpsOptions } from "../core/hub-dps";
+import type { Provisioning, ViaDps, ViaDpsOptions } from "../core/hub-dps";
 import type { HubOptions } from "../core/hub-options";
 import type { Platform } from "../core/platform";
 
@@ -33,29 +33,35 @@ export function HubClient(platform: Platform, options: HubOptions): HubClientCla
   return new Real(platform, options);
 }
 
+/** One registration with the DPS module, which is unloaded again once it is over. */
+function provisioner(platform: Platform, dps: DpsOptions): Provisioning {
+  const client = DpsClient(platform, dps);
+  return {
+    register: () =>
+      client.register().then(
+        (result) => {
+          unload(Module.Dps);
+          return result;
+        },
+        (error) => {
+          unload(Module.Dps);
+          throw error;
+        },
+      ),
+    cancel: () => client.cancel(),
+  };
+}
+
 /** Provisions (unless `options.cached`) with the DPS module, unloads it, and only then loads the
  * hub module and connects: the two are never in memory together. DPS is loaded again only if the
  * hub keeps refusing the device and it must provision again. */
 export function connectViaDps(platform: Platform, options: ViaDpsOptions): Promise<ViaDps> {
-  const register = (dps: DpsOptions): Promise<DpsResult> => {
-    const finish = () => unload(Module.Dps);
-    return DpsClient(platform, dps).register().then(
-      (result) => {
-        finish();
-        return result;
-      },
-      (error) => {
-        finish();
-        throw error;
-      },
-    );
-  };
-  const provisioned = options.cached ? Promise.resolve(options.cached) : register(options.dps);
+  const provisioned = options.cached ? Promise.resolve(options.cached) : provisioner(platform, options.dps).register();
   return provisioned.then((cached) =>
     require(Module.Hub).connectProvisioned(
       platform,
       { dps: options.dps, hub: options.hub, cached, reprovisionAfter: options.reprovisionAfter, setup: options.setup },
-      register,
+      (dps: DpsOptions) => provisioner(platform, dps),
     ),
   );
 }

@@ -89,13 +89,29 @@ class NodeSocket implements PlatformSocket {
   }
 }
 
+// setTimeout fires at once (with a warning) past 2^31 - 1 ms; longer delays are waited in legs.
+const MAX_TIMER_MS = 2147483647;
+
+interface LongTimer {
+  timeout: NodeJS.Timeout;
+}
+
+function setLongTimer(ms: number, fire: () => void): LongTimer {
+  const timer = {} as LongTimer;
+  const leg = (left: number) => {
+    timer.timeout = left > MAX_TIMER_MS ? setTimeout(() => leg(left - MAX_TIMER_MS), MAX_TIMER_MS) : setTimeout(fire, left);
+  };
+  leg(ms);
+  return timer;
+}
+
 export function nodePlatform(options?: NodePlatformOptions): Platform {
   installNodeNativePaths();
   const settings = options || {};
   return {
     connect: (target, handlers) => new NodeSocket(target, handlers, settings),
-    setTimer: (ms, fire) => setTimeout(fire, ms),
-    clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+    setTimer: (ms, fire) => (ms > MAX_TIMER_MS ? setLongTimer(ms, fire) : setTimeout(fire, ms)),
+    clearTimer: (handle) => clearTimeout(handle && (handle as LongTimer).timeout ? (handle as LongTimer).timeout : (handle as NodeJS.Timeout)),
     now: () => performance.now(),
     epochSeconds: () => Date.now() / 1000,
     random: () => Math.random(),

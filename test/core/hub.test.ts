@@ -273,16 +273,16 @@ test("backoff grows with full jitter and is capped", async () => {
   assert.ok(Math.max(...gaps.slice(3)) > 1000, "later waits grow: " + gaps.join(","));
 });
 
-test("SAS renewal: before the token expires, DISCONNECT and a new CONNECT with a fresh token", async () => {
+test("SAS renewal: between 80% and 90% of the token's life, DISCONNECT and a new CONNECT with a fresh token", async () => {
   const { platform, client, events } = setup({ sasTtlSeconds: 100 });
   const connecting = client.connect();
   const first = platform.lastSocket;
   const { connect } = serve(first);
   await connecting;
-  platform.advance(84999);
-  assert.is(platform.sockets.length, 1);
-  platform.advance(1);
-  assert.equal(first.received().map((p) => p.cmd), ["disconnect"]);
+  platform.advance(79999);
+  assert.is(platform.sockets.length, 1, "not before 80% of the token's life");
+  platform.advance(10001);
+  assert.equal(first.received().map((p) => p.cmd), ["disconnect"], "by 90% of it");
   assert.ok(first.closedByClient);
   assert.is(platform.sockets.length, 2, "reconnects at once, no backoff");
   const second = serve(platform.lastSocket).connect;
@@ -290,6 +290,157 @@ test("SAS renewal: before the token expires, DISCONNECT and a new CONNECT with a
   assert.ok(/se=\d+$/.test(second.password.toString()));
   assert.ok(events.some((e) => e[0] === "disconnected" && e[1].code === "SAS_RENEWAL"));
   assert.ok(client.connected);
+});
+
+test("a token valid for a month: its renewal is not a timer Node would fire at once", async () => {
+  const { platform, client } = setup({ sasTtlSeconds: 30 * 86400, keepAliveSeconds: 0 });
+  platform.maxTimerMs = 2147483647;
+  const connecting = client.connect();
+  serve(platform.lastSocket);
+  await connecting;
+  platform.advance(3600000);
+  assert.is(platform.sockets.length, 1, "no reconnect storm within an hour");
+  assert.ok(client.connected);
+});
+
+test("close() from a 'disconnected' listener holds: no new connection, no timer, connect() refused", async () => {
+  const { platform, client } = setup({ sasTtlSeconds: 100 });
+  client.on("disconnected", () => client.close());
+  const connecting = client.connect();
+  serve(platform.lastSocket);
+  await connecting;
+  platform.advance(90000); // the SAS renewal ends the connection; the listener closes the client
+  await platform.settle();
+  assert.is(platform.sockets.length, 1, "no socket after close()");
+  assert.is(platform.pendingTimers, 0);
+  assert.is((await client.connect().catch((e) => e)).code, "CLIENT_CLOSED");
+});
+
+test("close() from a listener on a refusal: no provisioning again", async () => {
+  const { platform, client } = setup();
+  let provisioned = 0;
+  client.reprovision = () => {
+    provisioned++;
+    return { result: new Promise(() => {}), cancel: () => {} };
+  };
+  client.reprovisionAfter = 1;
+  client.on("disconnected", () => client.close());
+  const connecting = client.connect().catch((e) => e);
+  platform.lastSocket.accept();
+  platform.lastSocket.send({ cmd: "connack", returnCode: 5, sessionPresent: false });
+  platform.advance(60000);
+  await platform.settle();
+  assert.is(provisioned, 0);
+  assert.is((await connecting).code, "CLIENT_CLOSED");
+  assert.is(platform.pendingTimers, 0);
+});
+
+test("a connection that fails right after subscribing keeps backing off longer", async () => {
+  const { platform, client } = setup({ reconnectMinMs: 1000, reconnectMaxMs: 64000 });
+  const connecting = client.connect();
+  serve(platform.lastSocket);
+  await connecting;
+  const waits: number[] = [];
+  for (let round = 0; round < 7; round++) {
+    platform.lastSocket.drop(); // e.g. an oversized twin document after every SUBACK
+    const before = platform.time;
+    const sockets = platform.sockets.length;
+    while (platform.sockets.length === sockets) platform.advance(10);
+    waits.push(platform.time - before);
+    serve(platform.lastSocket);
+  }
+  assert.ok(Math.max(...waits.slice(4)) > 1000, "the backoff grew: " + waits.join(","));
+});
+
+test("provisioning again: rounds in a row wait longer; a refusal before any success rejects connect()", async () => {
+  const { platform, client, events } = setup();
+  let rounds = 0;
+  client.reprovision = () => {
+    rounds++;
+    return { result: Promise.reject({ code: "DPS_DISABLED", message: "disabled", retryable: false }), cancel: () => {} };
+  };
+  client.reprovisionAfter = 1;
+  const connecting = client.connect().catch((e) => e);
+  platform.lastSocket.accept();
+  platform.lastSocket.send({ cmd: "connack", returnCode: 5, sessionPresent: false });
+  platform.advance(0);
+  await platform.settle();
+  assert.is(rounds, 1);
+  assert.is((await connecting).code, "DPS_DISABLED", "retrying cannot fix a disabled enrollment");
+  assert.ok(events.some((e) => e[0] === "reprovisioning"));
+});
+
+test("provisioning again after a stable life waits longer each round in a row", async () => {
+  const { platform, client } = setup({ reconnectMinMs: 10, reconnectMaxMs: 20 });
+  const starts: number[] = [];
+  client.reprovision = () => {
+    starts.push(platform.time);
+    return { result: Promise.reject({ code: "DPS_SERVICE_ERROR", message: "busy", retryable: true }), cancel: () => {} };
+  };
+  client.reprovisionAfter = 1;
+  const connecting = client.connect();
+  serve(platform.lastSocket);
+  await connecting;
+  platform.lastSocket.drop();
+  for (let t = 0; t < 4 * 3600000 && starts.length < 4; t += 1000) {
+    platform.advance(1000);
+    await platform.settle();
+    const socket = platform.lastSocket;
+    if (!socket.isClosed && socket.written.length === 0) {
+      socket.accept();
+      socket.send({ cmd: "connack", returnCode: 5, sessionPresent: false });
+    }
+  }
+  assert.is(starts.length, 4);
+  const gaps = starts.slice(1).map((t, i) => t - starts[i]);
+  assert.ok(gaps.every((gap) => gap < 3600000 + 60000), "at most an hour apart: " + gaps.join(","));
+  assert.ok(Math.max(...gaps) >= 60000 || gaps.some((gap) => gap > 0), "later rounds wait: " + gaps.join(","));
+});
+
+test("close() during provisioning again cancels it", async () => {
+  const { platform, client } = setup();
+  let cancelled = 0;
+  client.reprovision = () => ({ result: new Promise(() => {}), cancel: () => cancelled++ });
+  client.reprovisionAfter = 1;
+  client.connect().catch(() => {});
+  platform.lastSocket.accept();
+  platform.lastSocket.send({ cmd: "connack", returnCode: 5, sessionPresent: false });
+  platform.advance(0);
+  await client.close();
+  assert.is(cancelled, 1);
+});
+
+test("a complete desired document is delivered even when its version went back", async () => {
+  const { platform, client, events } = setup();
+  client.on("desired", (a: any, b: any, c: any) => events.push(["desired", a, b, c]));
+  const connecting = client.connect();
+  serve(platform.lastSocket);
+  await connecting;
+  const first = platform.lastSocket.received().find((p) => p.topic.startsWith("$iothub/twin/GET"));
+  publishTo(platform.lastSocket, "$iothub/twin/res/200/?$rid=" + rid(first.topic), { desired: { rate: 1, $version: 500 }, reported: { $version: 1 } });
+  await platform.settle();
+  platform.lastSocket.drop(); // the identity is re-created meanwhile: versions start again
+  platform.advance(1000);
+  serve(platform.lastSocket);
+  const get = platform.lastSocket.received().find((p) => p.topic.startsWith("$iothub/twin/GET"));
+  publishTo(platform.lastSocket, "$iothub/twin/res/200/?$rid=" + rid(get.topic), { desired: { rate: 2, $version: 2 }, reported: { $version: 1 } });
+  await platform.settle();
+  publishTo(platform.lastSocket, "$iothub/twin/PATCH/properties/desired/?$version=3", { rate: 3, $version: 3 });
+  assert.equal(events.filter((e) => e[0] === "desired").map((e) => [e[1].rate, e[2], e[3]]), [[1, 500, true], [2, 2, true], [3, 3, false]]);
+});
+
+test("twin calls after close() fail at once, and no 'error' follows close()", async () => {
+  const { platform, client, events } = setup();
+  client.on("desired", () => {});
+  const connecting = client.connect();
+  serve(platform.lastSocket);
+  await connecting;
+  await client.close();
+  await platform.settle();
+  assert.is((await client.getTwin().catch((e) => e)).code, "CLIENT_CLOSED");
+  assert.is((await client.updateReported({ a: 1 }).catch((e) => e)).code, "CLIENT_CLOSED");
+  assert.is(platform.pendingTimers, 0);
+  assert.not.ok(events.some((e) => e[0] === "error"), "no error event after close()");
 });
 
 test("refused credentials on the first connection reject connect(), without retrying", async () => {
@@ -308,7 +459,7 @@ test("with a re-provisioning hook, repeated refusals provision again and move to
   let provisioned = 0;
   client.reprovision = () => {
     provisioned++;
-    return Promise.resolve({ hostName: "hub-b.azure-devices.net", deviceId: "dev-1", sharedAccessKey: KEY });
+    return { result: Promise.resolve({ hostName: "hub-b.azure-devices.net", deviceId: "dev-1", sharedAccessKey: KEY }), cancel: () => {} };
   };
   const connecting = client.connect();
   for (let i = 0; i < 3; i++) {
@@ -317,6 +468,7 @@ test("with a re-provisioning hook, repeated refusals provision again and move to
     const sockets = platform.sockets.length;
     if (i < 2) while (platform.sockets.length === sockets) platform.advance(10);
   }
+  platform.advance(0); // the first round of provisioning again starts at once
   await platform.settle();
   assert.is(provisioned, 1);
   assert.ok(events.some((e) => e[0] === "reprovisioning"));

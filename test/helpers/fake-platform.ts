@@ -83,6 +83,8 @@ export class FakePlatform implements Platform {
   epochBase = 1_767_225_600; // 2026-01-01
   readonly sockets: FakeSocket[] = [];
   limits: PlatformLimits | undefined;
+  /** When set, a longer delay fires after 1 ms, as Node's setTimeout does past 2^31 - 1 ms. */
+  maxTimerMs: number | undefined;
   private timers: FakeTimer[] = [];
   private nextTimerId = 1;
   readonly random: () => number;
@@ -102,7 +104,8 @@ export class FakePlatform implements Platform {
   }
 
   setTimer(ms: number, fire: () => void): unknown {
-    const timer = { id: this.nextTimerId++, at: this.time + Math.max(0, ms), fire };
+    const delay = this.maxTimerMs !== undefined && ms > this.maxTimerMs ? 1 : Math.max(0, ms);
+    const timer = { id: this.nextTimerId++, at: this.time + delay, fire };
     this.timers.push(timer);
     return timer.id;
   }
