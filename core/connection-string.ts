@@ -30,7 +30,7 @@ function describePart(name: string, index: number): string {
 }
 
 export function parseConnectionString(text: string): ConnectionString {
-  if (typeof text !== "string") throw liteError("CONNECTION_STRING_MALFORMED", "connection string must be a string");
+  if (typeof text !== "string") throw liteError("CONNECTION_STRING_MALFORMED", "not a string");
   // Tolerate the surroundings of copy and paste (whitespace, a trailing ';'), nothing inside.
   let body = text.trim();
   if (body.charAt(body.length - 1) === ";") body = body.substring(0, body.length - 1);
@@ -40,7 +40,7 @@ export function parseConnectionString(text: string): ConnectionString {
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i];
     const equals = segment.indexOf("=");
-    if (equals < 1) throw liteError("CONNECTION_STRING_MALFORMED", "part number " + (i + 1) + " is not Name=value");
+    if (equals < 1) throw liteError("CONNECTION_STRING_MALFORMED", "part " + (i + 1) + " is not Name=value");
     const name = segment.substring(0, equals);
     if (PARTS.indexOf(name) < 0) throw liteError("CONNECTION_STRING_UNKNOWN_PART", "unknown part " + describePart(name, i));
     const field = name.charAt(0).toLowerCase() + name.substring(1);
@@ -55,7 +55,7 @@ export function parseConnectionString(text: string): ConnectionString {
   checkHubIdentity(result);
 
   if ((parts.sharedAccessKey ? 1 : 0) + (parts.sharedAccessSignature ? 1 : 0) + (parts.x509 ? 1 : 0) !== 1) {
-    throw liteError("CONNECTION_STRING_CREDENTIAL", "needs exactly one of SharedAccessKey, SharedAccessSignature, x509=true");
+    throw liteError("CONNECTION_STRING_CREDENTIAL", "needs one of SharedAccessKey, SharedAccessSignature, x509=true");
   }
   if (parts.sharedAccessKey) decodeKey(parts.sharedAccessKey, "SharedAccessKey");
   if (parts.sharedAccessSignature && parts.sharedAccessSignature.indexOf("SharedAccessSignature ") !== 0) {

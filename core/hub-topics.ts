@@ -60,7 +60,7 @@ export function telemetryTopic(identity: HubIdentity, properties?: Params, syste
     for (const key in properties) {
       const value = properties[key];
       if (!key || key.indexOf("$.") === 0 || typeof value !== "string") {
-        throw liteError("PROPERTY_INVALID", "property " + JSON.stringify(key) + " needs a name without '$.' and a string value");
+        throw liteError("PROPERTY_INVALID", "bad property " + JSON.stringify(key));
       }
       bag[key] = value;
     }
@@ -121,7 +121,7 @@ export function readDesiredTopic(topic: string): number | undefined {
   if (topic.indexOf(HubTopic.DesiredPrefix) !== 0) return undefined;
   const query = topic.substring(HubTopic.DesiredPrefix.length);
   const version = parseInt(parseParams(query.charAt(0) === "?" ? query.substring(1) : query)["$version"], 10);
-  if (!(version >= 0)) throw liteError("MQTT_BAD_TOPIC", "desired-properties topic without $version: " + topic);
+  if (!(version >= 0)) throw liteError("MQTT_BAD_TOPIC", "no $version in " + topic);
   return version;
 }
 
@@ -131,6 +131,6 @@ export function readMethodTopic(topic: string): { name: string; rid: string } | 
   const rest = topic.substring(HubTopic.MethodPrefix.length);
   const end = rest.indexOf("/?");
   const rid = end > 0 ? parseParams(rest.substring(end + 2))["$rid"] : undefined;
-  if (!rid) throw liteError("MQTT_BAD_TOPIC", "method request without a name or $rid: " + topic);
+  if (!rid) throw liteError("MQTT_BAD_TOPIC", "bad method topic " + topic);
   return { name: rest.substring(0, end), rid };
 }

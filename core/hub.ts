@@ -96,6 +96,10 @@ const enum Limit {
 // CONNACK codes that say the credentials were refused (PROTOCOL.md 4: provision again after these).
 const AUTH_REFUSALS = ["CONNECT_REFUSED_IDENTIFIER", "CONNECT_REFUSED_BAD_CREDENTIALS", "CONNECT_REFUSED_NOT_AUTHORIZED"];
 
+function clientClosed(): LiteError {
+  return liteError("CLIENT_CLOSED", "the client was closed");
+}
+
 function payloadBytes(payload: unknown): Uint8Array | string {
   if (payload instanceof Uint8Array || typeof payload === "string") return payload;
   return toJson(payload);
@@ -192,7 +196,7 @@ export class HubClient {
    * connection the client reconnects by itself until close().
    */
   connect(): Promise<void> {
-    if (this.state_ === State.Closed) return Promise.reject(liteError("CLIENT_CLOSED", "the client was closed"));
+    if (this.state_ === State.Closed) return Promise.reject(clientClosed());
     if (this.state_ === State.Ready) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.connectWaiters_.push({ resolve, reject });
@@ -208,7 +212,7 @@ export class HubClient {
     this.clearTimers_();
     if (this.reprovisioning_) this.reprovisioning_.cancel();
     this.reprovisioning_ = undefined;
-    const error = liteError("CLIENT_CLOSED", "the client was closed");
+    const error = clientClosed();
     this.twin_.failAll(error);
     this.settleConnect_(error);
     return new Promise<void>((resolve) => {
@@ -245,11 +249,11 @@ export class HubClient {
       const topic = telemetryTopic(this.hub_.identity, settings.properties, system);
       const size = (typeof body === "string" ? utf8Length(body) : body.length) + utf8Length(topic);
       if (size > Limit.TelemetryBytes) {
-        throw liteError("MESSAGE_TOO_LARGE", "telemetry of " + size + " bytes exceeds IoT Hub's 262144");
+        throw liteError("MESSAGE_TOO_LARGE", "telemetry of " + size + " bytes");
       }
       const qos = settings.qos === undefined ? 1 : settings.qos;
-      if (qos !== 0 && qos !== 1) throw liteError("MQTT_BAD_QOS", "telemetry QoS must be 0 or 1");
-      if (this.state_ === State.Closed) throw liteError("CLIENT_CLOSED", "the client was closed");
+      if (qos !== 0 && qos !== 1) throw liteError("MQTT_BAD_QOS", "telemetry QoS " + qos);
+      if (this.state_ === State.Closed) throw clientClosed();
       const id = this.session_.publish(topic, body, qos);
       const settled = new Promise<void>((resolve, reject) => {
         this.telemetry_[id] = { resolve, reject };
@@ -264,11 +268,11 @@ export class HubClient {
   // ---- twin -----------------------------------------------------------------------------------
 
   getTwin(): Promise<Twin> {
-    if (this.state_ === State.Closed) return Promise.reject(liteError("CLIENT_CLOSED", "the client was closed"));
+    if (this.state_ === State.Closed) return Promise.reject(clientClosed());
     return this.twin_.request(twinGetTopic, "").then((response) => {
       const twin = response.body as Twin;
       if (!twin || typeof twin.desired !== "object" || typeof twin.reported !== "object") {
-        throw liteError("TWIN_BAD_RESPONSE", "the twin document has no desired/reported sections");
+        throw liteError("TWIN_BAD_RESPONSE", "twin without desired/reported");
       }
       return twin;
     });
@@ -276,8 +280,8 @@ export class HubClient {
 
   /** Patches reported properties (null deletes a member); resolves with the new reported $version. */
   updateReported(patch: { [key: string]: unknown }): Promise<number> {
-    if (typeof patch !== "object" || patch === null) return Promise.reject(liteError("ARGUMENT_INVALID", "the reported patch must be an object"));
-    if (this.state_ === State.Closed) return Promise.reject(liteError("CLIENT_CLOSED", "the client was closed"));
+    if (typeof patch !== "object" || patch === null) return Promise.reject(liteError("ARGUMENT_INVALID", "patch is not an object"));
+    if (this.state_ === State.Closed) return Promise.reject(clientClosed());
     return this.twin_.request(twinPatchTopic, toJson(patch)).then((response) => response.version as number);
   }
 
@@ -385,7 +389,7 @@ export class HubClient {
       const renewAt = this.signedAt_ + lifeMs * (0.8 + 0.1 * this.platform_.random());
       this.renewTimer_ = this.platform_.setTimer(Math.min(Limit.MaxTimerMs, Math.max(0, renewAt - this.readyAt_)), () => {
         this.renewTimer_ = undefined;
-        this.closeConnection_(liteError("SAS_RENEWAL", "reconnecting with a fresh SAS token", { retryable: true }));
+        this.closeConnection_(liteError("SAS_RENEWAL", "fresh SAS token", { retryable: true }));
       });
     }
     this.twin_.flush();
@@ -511,7 +515,7 @@ export class HubClient {
     // device): fail it, retryable, so no promise waits forever and nothing vanishes silently.
     const pending = this.telemetry_;
     this.telemetry_ = {};
-    const error = liteError("REPROVISIONED", "the device was provisioned again before this message was acknowledged", { retryable: true });
+    const error = liteError("REPROVISIONED", "provisioned again before PUBACK", { retryable: true });
     for (const id in pending) pending[id].reject(error);
   }
 
@@ -556,7 +560,7 @@ export class HubClient {
       if (method) return this.invokeMethod_(method.name, method.rid, payload);
       const c2d = readC2dTopic(this.hub_.identity, topic);
       if (c2d) return this.emit_("message", { payload, properties: c2d.properties, systemProperties: c2d.systemProperties });
-      this.emit_("error", liteError("UNEXPECTED_TOPIC", "a message on an unexpected topic: " + topic));
+      this.emit_("error", liteError("UNEXPECTED_TOPIC", "unexpected topic " + topic));
     } catch (error) {
       this.emit_("error", liteError((error as LiteError).code || "HUB_BAD_MESSAGE", "unreadable message on " + topic + ": " + (error as Error).message));
     }
