@@ -105,6 +105,8 @@ export class DpsClient {
   private readonly platform_: Platform;
   private readonly options_: DpsOptions;
   private driver_: SessionDriver | undefined;
+  /** The connection dropped last, which may still be closing when the registration ends. */
+  private dropped_: SessionDriver | undefined;
   private settle_: ((error: LiteError | undefined, result?: DpsResult) => void) | undefined;
   private startedAt_ = 0;
   private retries_ = 0;
@@ -115,12 +117,23 @@ export class DpsClient {
   private deadlineTimer_: unknown;
   private waitTimer_: unknown;
   private responseTimer_: unknown;
+  /** The registration request, as JSON text. */
+  private readonly request_: string;
 
   constructor(platform: Platform, options: DpsOptions) {
-    // Keys are checked now, so a bad one is an immediate error and not a later refusal.
+    // Keys and the payload are checked now, so a bad one is an immediate error and not a failure
+    // deep inside a socket's data handler.
     checkOptions(options);
     this.platform_ = platform;
     this.options_ = options;
+    const request: { registrationId: string; payload?: unknown } = { registrationId: options.registrationId };
+    if (options.payload !== undefined) request.payload = options.payload;
+    try {
+      this.request_ = toJson(request);
+    } catch (error) {
+      // A cycle or a BigInt; the engine's message may quote the data, so it is not passed on.
+      throw liteError("ARGUMENT_INVALID", "payload cannot be written as JSON");
+    }
   }
 
   register(): Promise<DpsResult> {
@@ -145,7 +158,13 @@ export class DpsClient {
 
   private step_(step: DpsStep): void {
     step.atMs = this.platform_.now() - this.startedAt_;
-    if (this.options_.onStep) this.options_.onStep(step);
+    const onStep = this.options_.onStep;
+    // A failing observer must not break provisioning: it runs inside socket and timer callbacks.
+    try {
+      if (onStep) onStep(step);
+    } catch (error) {
+      // ignored
+    }
   }
 
   private connect_(): void {
@@ -219,9 +238,7 @@ export class DpsClient {
       driver.session.publish(dpsPollTopic(rid, this.operationId_), "", 1);
     } else {
       this.step_({ step: "register", atMs: 0 });
-      const request: { registrationId: string; payload?: unknown } = { registrationId: options.registrationId };
-      if (options.payload !== undefined) request.payload = options.payload;
-      driver.session.publish(dpsRegisterTopic(rid), toJson(request), 1);
+      driver.session.publish(dpsRegisterTopic(rid), this.request_, 1);
     }
     driver.pump();
     this.responseTimer_ = this.clearTimer_(this.responseTimer_);
@@ -302,7 +319,10 @@ export class DpsClient {
   private dropConnection_(): void {
     const driver = this.driver_;
     this.driver_ = undefined;
-    if (driver) driver.close();
+    if (driver) {
+      this.dropped_ = driver;
+      driver.close();
+    }
   }
 
   /** Clears a timer if it is set; returns undefined to store in its place. */
@@ -318,12 +338,14 @@ export class DpsClient {
     this.deadlineTimer_ = this.clearTimer_(this.deadlineTimer_);
     this.waitTimer_ = this.clearTimer_(this.waitTimer_);
     this.responseTimer_ = this.clearTimer_(this.responseTimer_);
-    const driver = this.driver_;
+    const driver = this.driver_ || this.dropped_;
     this.dropConnection_();
+    this.dropped_ = undefined;
     // Settle once the socket is really closed, so nothing of this registration (socket, TLS
     // buffers, session) is still alive when the caller moves on to the hub: on a device the two
     // would not fit in memory together.
-    if (driver) driver.whenClosed(() => settle(error, result));
+    // Bounded: a platform that never reports the close must not leave register() pending.
+    if (driver) driver.whenClosed(() => settle(error, result), 3000);
     else settle(error, result);
   }
 

@@ -27,6 +27,7 @@ export class SessionDriver {
   /** A socket this driver closed, until the platform says it is closed, and who waits for that. */
   private closingSocket_: PlatformSocket | undefined;
   private whenClosed_: (() => void)[] = [];
+  private closeWaitTimer_: unknown;
 
   constructor(platform: Platform, session: MqttSession, listener: (event: SessionEvent) => void, options?: DriverOptions) {
     this.platform_ = platform;
@@ -47,7 +48,7 @@ export class SessionDriver {
     const current = () => socket !== undefined && socket === this.socket_;
     this.openTimer_ = platform.setTimer(this.connectTimeoutMs_, () => {
       this.openTimer_ = undefined;
-      if (current() && !this.opened_) this.socketGone_(liteError("CONNECT_TIMEOUT", "no connection to " + target.host, { retryable: true }));
+      if (current() && !this.opened_) this.socketGone_(liteError("CONNECT_TIMEOUT", "no connection to " + target.host, { retryable: true }), true);
     });
     this.opened_ = false;
     socket = this.socket_ = platform.connect(target, {
@@ -64,7 +65,7 @@ export class SessionDriver {
         this.pump();
       },
       closed: (error) => {
-        if (current()) this.socketGone_(error);
+        if (current()) this.socketGone_(error, false);
         else if (socket === this.closingSocket_) this.closed_();
       },
     });
@@ -84,10 +85,19 @@ export class SessionDriver {
     this.pump();
   }
 
-  /** Calls `done` once no socket of this driver is open or closing (at once if none is). */
-  whenClosed(done: () => void): void {
-    if (this.socket_ || this.closingSocket_) this.whenClosed_.push(done);
-    else done();
+  /**
+   * Calls `done` once no socket of this driver is open or closing (at once if none is), or after
+   * `maxWaitMs` if the platform never reports the close: waiting must not become hanging.
+   */
+  whenClosed(done: () => void, maxWaitMs: number): void {
+    if (!this.socket_ && !this.closingSocket_) return done();
+    this.whenClosed_.push(done);
+    if (this.closeWaitTimer_ === undefined) {
+      this.closeWaitTimer_ = this.platform_.setTimer(maxWaitMs, () => {
+        this.closeWaitTimer_ = undefined;
+        this.closed_();
+      });
+    }
   }
 
   /** Runs after a command was given to the session directly (publish, subscribe, ...). */
@@ -133,23 +143,29 @@ export class SessionDriver {
 
   private closed_(): void {
     this.closingSocket_ = undefined;
+    if (this.closeWaitTimer_ !== undefined) this.platform_.clearTimer(this.closeWaitTimer_);
+    this.closeWaitTimer_ = undefined;
     const waiting = this.whenClosed_;
     this.whenClosed_ = [];
     for (let i = 0; i < waiting.length; i++) waiting[i]();
   }
 
-  /** The socket closed on its own (or never opened): tell the session, or say so directly. */
-  private socketGone_(error: LiteError | undefined): void {
+  /**
+   * The socket closed on its own, or never opened and `closeIt` (it timed out): tell the session,
+   * or say so directly. A socket closed here is closing until the platform says it is closed.
+   */
+  private socketGone_(error: LiteError | undefined, closeIt: boolean): void {
     const socket = this.socket_;
     const wasOpened = this.opened_;
     this.socket_ = undefined;
     this.opened_ = false;
     this.clearOpenTimer_();
+    if (socket && closeIt) this.closingSocket_ = socket;
     if (socket) socket.close();
     if (wasOpened) this.session.connectionClosed(this.platform_.now(), error);
     else this.listener_({ type: "closed", error: error || liteError("CONNECTION_LOST", "closed before it opened", { retryable: true }) });
     this.pump();
-    if (!this.socket_) this.closed_();
+    if (!this.socket_ && !this.closingSocket_) this.closed_();
   }
 
   private clearOpenTimer_(): void {

@@ -5,7 +5,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createHmac } from "node:crypto";
 import { DpsClient, type DpsOptions, type DpsResult, type DpsStep } from "../../core/dps";
-import { errorCode } from "../helpers/errors";
+import { errorCode, errorOf } from "../helpers/errors";
 import { FakePlatform, type FakeSocket } from "../helpers/fake-platform";
 
 const KEY = Buffer.from("device-key-0123456789abcdef0123").toString("base64");
@@ -101,6 +101,53 @@ test("register() settles only once its socket has closed, so nothing of it outli
   assert.ok(socket.closedByClient, "DISCONNECT and close asked for");
   assert.is(await outcome(), undefined, "not settled while the socket is still closing");
   socket.finishClose();
+  assert.is((await outcome())!.result!.deviceId, "dev-1");
+});
+
+test("a platform that never reports the close does not leave register() pending", async () => {
+  const { platform, outcome } = start();
+  const socket = platform.lastSocket;
+  socket.deferClose = true;
+  const register = acceptUntilRegister(socket);
+  respond(socket, 200, rid(register.topic), ASSIGNED);
+  platform.advance(2999);
+  assert.is(await outcome(), undefined, "still waiting for the close");
+  platform.advance(1);
+  assert.is((await outcome())!.result!.deviceId, "dev-1");
+  assert.is(platform.pendingTimers, 0);
+  socket.finishClose();
+  assert.is(platform.pendingTimers, 0, "a late close changes nothing");
+});
+
+test("after a connect timeout, the timed-out socket is waited for like any other", async () => {
+  const { platform, client, outcome } = start({ requestTimeoutMs: 5000 });
+  const socket = platform.lastSocket;
+  socket.deferClose = true;
+  platform.advance(5000);
+  assert.ok(socket.closedByClient, "the socket that never opened was closed");
+  client.cancel();
+  assert.is(await outcome(), undefined, "not settled while that socket is still closing");
+  socket.finishClose();
+  assert.is((await outcome())!.error.code, "CANCELLED");
+});
+
+test("a payload that cannot be JSON is refused at once, not by a socket callback later", () => {
+  const platform = new FakePlatform();
+  const cyclic: any = { a: 1 };
+  cyclic.self = cyclic;
+  const base = { idScope: "0ne00000001", registrationId: "dev-1", symmetricKey: KEY };
+  const error = errorOf(() => new DpsClient(platform, { ...base, payload: cyclic }));
+  assert.is(error.code, "ARGUMENT_INVALID");
+  assert.match(error.message, /payload/);
+  assert.is(errorCode(() => new DpsClient(platform, { ...base, payload: { serial: BigInt(1) } })), "ARGUMENT_INVALID");
+  assert.is(platform.sockets.length, 0);
+});
+
+test("an onStep that throws does not break provisioning", async () => {
+  const { platform, outcome } = start({ onStep: () => { throw new Error("observer bug"); } });
+  const socket = platform.lastSocket;
+  const register = acceptUntilRegister(socket);
+  respond(socket, 200, rid(register.topic), ASSIGNED);
   assert.is((await outcome())!.result!.deviceId, "dev-1");
 });
 

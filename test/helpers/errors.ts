@@ -7,3 +7,13 @@ export function errorCode(fn: () => unknown): string | undefined {
   }
   return undefined;
 }
+
+/** What `fn` throws; fails the test (throws) if it returns. */
+export function errorOf(fn: () => unknown): { code?: string; message: string } {
+  try {
+    fn();
+  } catch (error) {
+    return error as { code?: string; message: string };
+  }
+  throw new Error("expected a throw");
+}
