@@ -15,8 +15,14 @@ export interface NativePaths {
   latin1?: (bytes: Uint8Array, start: number, end: number) => string;
   /** UTF-8 byte length of `text`, or -1 when it contains any surrogate (the core then decides). */
   utf8Length?: (text: string) => number;
-  /** Writes `text` (already accepted by utf8Length) as UTF-8 at out[offset]; returns bytes written. */
+  /** Writes `text` (already accepted by utf8Length) as UTF-8 at out[offset]; returns bytes
+   * written, or -1 to leave it to the core. */
   utf8Write?: (text: string, out: Uint8Array, offset: number) => number;
+  /**
+   * The text of bytes[start, end), which the core has checked is well-formed UTF-8, for runtimes
+   * whose String.fromCharCode cannot make every character (Espruino with Unicode support).
+   */
+  utf8Text?: (bytes: Uint8Array, start: number, end: number) => string;
   /** A Uint8Array of `size` bytes for an outgoing or gathered packet. Its contents may be left
    * over from earlier use: the codec writes every byte of what it allocates. */
   allocate?: (size: number) => Uint8Array;
@@ -30,6 +36,7 @@ export function installNative(paths: NativePaths): void {
   native.latin1 = paths.latin1;
   native.utf8Length = paths.utf8Length;
   native.utf8Write = paths.utf8Write;
+  native.utf8Text = paths.utf8Text;
   native.allocate = paths.allocate;
 }
 

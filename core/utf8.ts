@@ -34,7 +34,10 @@ export function utf8Length(text: string): number {
 /** Writes `text` as UTF-8 into `out` at `offset`; returns the offset after it. The caller has
  * sized `out` with utf8Length, which also rejected lone surrogates. */
 export function utf8Write(text: string, out: Uint8Array, offset: number): number {
-  if (native.utf8Write) return offset + native.utf8Write(text, out, offset);
+  if (native.utf8Write) {
+    const written = native.utf8Write(text, out, offset);
+    if (written >= 0) return offset + written;
+  }
   if (native.byteStrings) {
     for (let i = 0; i < text.length; i++) out[offset++] = text.charCodeAt(i);
     return offset;
@@ -87,7 +90,8 @@ export function utf8Decode(bytes: Uint8Array, start: number, end: number, forbid
   if (ascii) return bytesToString(bytes, start, end);
 
   // With byte strings the bytes themselves are the text: validate, then return them as they are.
-  const keepBytes = native.byteStrings;
+  // A native maker of text also only needs the bytes validated.
+  const keepBytes = native.byteStrings || native.utf8Text;
   let text = "";
   let units: number[] = [];
   let i = start;
@@ -124,6 +128,7 @@ export function utf8Decode(bytes: Uint8Array, start: number, end: number, forbid
       units = [];
     }
   }
+  if (native.utf8Text) return native.utf8Text(bytes, start, end);
   return keepBytes ? bytesToString(bytes, start, end) : text + String.fromCharCode.apply(null, units);
 }
 

@@ -123,6 +123,36 @@ test("byte strings: text is its own UTF-8, validated on decode, copied on encode
   assert.is(codeOf(() => utf8Decode(new Uint8Array([0xc3, 0xa9, 0]), 0, 3, true)), "UTF8_INVALID");
 }));
 
+test("a native text maker (Unicode Espruino) gets only validated bytes; a native writer may decline", () => {
+  const made: string[] = [];
+  installNative({
+    utf8Text: (bytes, start, end) => {
+      const text = Buffer.from(bytes.subarray(start, end)).toString("utf8");
+      made.push(text);
+      return text;
+    },
+    // Declines text with a char below 0x100 that is not ASCII, as Espruino's does for byte strings.
+    utf8Length: (text) => (/[\u0080-\u00ff]/.test(text) ? -1 : Buffer.byteLength(text)),
+    utf8Write: (text, out, offset) => {
+      if (/[\u0080-\u00ff]/.test(text)) return -1;
+      const bytes = Buffer.from(text, "utf8");
+      out.set(bytes, offset);
+      return bytes.length;
+    },
+  });
+  try {
+    const bytes = new Uint8Array(Buffer.from("xx café €😀", "utf8"));
+    assert.is(utf8Decode(bytes, 2, bytes.length), " café €😀");
+    assert.equal(made, [" café €😀"], "the native made the text");
+    assert.is(codeOf(() => utf8Decode(new Uint8Array([0x61, 0xc0, 0xaf]), 0, 3)), "UTF8_INVALID", "validated before");
+    assert.is(codeOf(() => utf8Decode(new Uint8Array([0xc3, 0xa9, 0]), 0, 3, true)), "UTF8_INVALID");
+    assert.equal(made.length, 1, "never called for ill-formed bytes");
+    for (const text of ["é", "€", "aé€😀"]) assert.equal(Array.from(utf8Encode(text)), Array.from(Buffer.from(text, "utf8")), text);
+  } finally {
+    installNative({});
+  }
+});
+
 test("byte strings: JSON escapes of UTF-8 bytes go back to raw bytes, other escapes stay", () => {
   // What Espruino's JSON.stringify makes of a byte string, simulated: bytes >= 0x80 as \u00XX.
   const original = JSON.stringify;

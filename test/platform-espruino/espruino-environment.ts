@@ -1,5 +1,5 @@
 // A node:vm realm stripped to what the Espruino interpreter (2v29, ESP32 firmware: no Unicode
-// strings) has, with Espruino-like `tls`, `net` and `crypto` modules backed by Node, and a
+// strings; or, with `unicode`, firmware built with Unicode support) has, with Espruino-like `tls`, `net` and `crypto` modules backed by Node, and a
 // `require` that finds the shipped Storage modules by name. Used to run the exact shipped bundle
 // through a provisioning and hub session against the simulator, in a few seconds.
 //
@@ -17,6 +17,11 @@
 //   error {code: -30848} then end then close(true), our own end() gives end then close(false), an unknown host throws synchronously ("Unable to
 //   create socket"), PEM certificates are refused (the interpreter takes DER only), and there is
 //   no once/destroy/setTimeout/setNoDelay.
+// - with `unicode` (measured on the 2v29 Linux build): a string from a literal or JSON.parse holds
+//   UTF-8 (E.isUTF8 is true, E.toUint8Array gives the UTF-8 bytes), strings of bytes (E.toString,
+//   socket data) do not, E.asUTF8 reads bytes as UTF-8, JSON.stringify escapes chars >= 0x7f as
+//   \uXXXX, and String.fromCharCode still keeps 8 bits. Node cannot mark a string, so the realm
+//   remembers the byte strings it made and treats every other non-ASCII string as UTF-8 text.
 // What differs on purpose: TLS sends SNI (the host name the library dialled, so the simulator can
 // route; the interpreter sends none) and verifies the server against `ca` (the interpreter does not).
 import { createHash, randomInt } from "node:crypto";
@@ -32,7 +37,7 @@ const KEPT_GLOBALS = [
 ];
 
 /** Built-in members the interpreter lacks (measured), removed from the realm's own intrinsics. */
-const STRIP_SCRIPT = `(function (g) {
+const STRIP_SCRIPT = `(function (g, unicode) {
   var keep = ${JSON.stringify(KEPT_GLOBALS)};
   Object.getOwnPropertyNames(g).forEach(function (name) { if (keep.indexOf(name) < 0) delete g[name]; });
   function strip(target, names) { names.forEach(function (name) { delete target[name]; }); }
@@ -72,11 +77,12 @@ const STRIP_SCRIPT = `(function (g) {
     return apply.call(fromCharCode, String, codes);
   };
   var stringify = JSON.stringify, parse = JSON.parse;
-  function hex(code) { return "\\\\u00" + ("0" + (code & 255).toString(16).toUpperCase()).slice(-2); }
+  function hex(code) { return "\\\\u" + ("000" + (unicode ? code : code & 255).toString(16).toUpperCase()).slice(-4); }
   JSON.stringify = function (value, replacer, indent) {
     var text = stringify(value, null, indent);
     return typeof text === "string" ? text.replace(/[\\u007f-\\uffff]/g, function (c) { return hex(c.charCodeAt(0)); }) : text;
   };
+  if (unicode) return;
   function bytes(text) { return text.replace(/[\\u0100-\\uffff]/g, function (c) { return fromCharCode(c.charCodeAt(0) & 255); }); }
   JSON.parse = function (text) {
     return parse(text, function (key, value) {
@@ -113,6 +119,8 @@ export interface EspruinoEnvironmentOptions {
   lookup(host: string, port: number): { host: string; port: number };
   /** CA (PEM) the Node side verifies TLS servers against. */
   ca: string;
+  /** Firmware built with Unicode support (Linux, Bangle.js 2) instead of the ESP32's byte strings. */
+  unicode?: boolean;
 }
 
 export interface SocketStats {
@@ -153,13 +161,15 @@ export class EspruinoEnvironment {
   private nextTimerId = 1;
   private readonly sockets = new Set<Socket>();
   private readonly moduleCache = new Map<string, unknown>();
+  private readonly byteStrings = new Set<string>();
   /** After dispose(), no timer starts and no socket event is delivered (a failed test must not hang). */
   private disposed = false;
 
   constructor(options: EspruinoEnvironmentOptions) {
     this.options = options;
     this.context = vm.createContext({});
-    vm.runInContext(STRIP_SCRIPT, this.context)(vm.runInContext("this", this.context));
+    const unicode = options.unicode === true;
+    vm.runInContext(STRIP_SCRIPT, this.context)(vm.runInContext("this", this.context), unicode);
     this.factory = vm.runInContext(FACTORY_SCRIPT, this.context) as Factory;
     const g = vm.runInContext("this", this.context) as Record<string, unknown>;
     g.setTimeout = (fire: () => void, ms?: number) => this.addTimer("timeout", fire, ms);
@@ -170,12 +180,17 @@ export class EspruinoEnvironment {
       for (let i = 0; i < binary.length; i++) if (binary.charCodeAt(i) > 255) throw this.factory.error("btoa: not a byte string");
       return Buffer.from(binary, "latin1").toString("base64");
     };
-    g.atob = (text: string) => Buffer.from(String(text), "base64").toString("latin1"); // lenient, like Espruino's
+    g.atob = (text: string) => this.byteString(Buffer.from(String(text), "base64").toString("latin1")); // lenient, like Espruino's
     const print = (...args: unknown[]) => this.output.push(args.map(String).join(" "));
     g.console = { log: print, error: print, warn: print, info: print };
     g.E = {
-      toUint8Array: (text: string) => this.bytesOf(Buffer.from(String(text), "latin1")),
-      toString: (bytes: ArrayLike<number>) => Buffer.from(Array.prototype.slice.call(bytes)).toString("latin1"),
+      toUint8Array: (text: string) => this.bytesOf(Buffer.from(String(text), unicode && this.isUtf8(text) ? "utf8" : "latin1")),
+      toString: (bytes: ArrayLike<number>) => this.byteString(Buffer.from(Array.prototype.slice.call(bytes)).toString("latin1")),
+      isUTF8: (text: string) => unicode && this.isUtf8(text),
+      asUTF8: (text: string) => {
+        if (!unicode) throw this.factory.error("Unicode not supported on this build");
+        return Buffer.from(String(text), "latin1").toString("utf8");
+      },
       hwRand: () => randomInt(0, 2 ** 32) | 0,
       // Node's heap needs no defragmenting; the call is counted so a test can see it was made.
       defrag: () => {
@@ -237,6 +252,17 @@ export class EspruinoEnvironment {
     module.exports = exports;
     run.call(exports, module, exports);
     return module.exports;
+  }
+
+  /** Remembers a string of bytes the realm made (Unicode firmware does not hold it as UTF-8). */
+  private byteString(text: string): string {
+    if (this.byteStrings.size > 10000) this.byteStrings.clear();
+    if (/[^\x00-\x7f]/.test(text)) this.byteStrings.add(text);
+    return text;
+  }
+
+  private isUtf8(text: string): boolean {
+    return typeof text === "string" && /[^\x00-\x7f]/.test(text) && !this.byteStrings.has(text);
   }
 
   private bytesOf(data: Uint8Array): Uint8Array {
@@ -352,7 +378,7 @@ export class EspruinoEnvironment {
     socket.on("connect", () => later(() => callback && callback())); // TCP up; TLS may still be shaking hands
     socket.on("data", (data: Buffer) => {
       for (let at = 0; at < data.length; at += CHUNK) {
-        const chunk = data.subarray(at, Math.min(data.length, at + CHUNK)).toString("latin1");
+        const chunk = this.byteString(data.subarray(at, Math.min(data.length, at + CHUNK)).toString("latin1"));
         later(() => {
           this.stats.chunks++;
           this.stats.largestChunk = Math.max(this.stats.largestChunk, chunk.length);

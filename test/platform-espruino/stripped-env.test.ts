@@ -259,6 +259,70 @@ stripped("the server ends the link (error -30848, end, close): the device reconn
   await nothingLeft(context);
 });
 
+// A firmware for Unicode builds, where literals hold UTF-8 and received bytes are read with E.asUTF8.
+const UNICODE_FIRMWARE = `(function (lib) {
+  var platform = lib.espruinoPlatform();
+  var device = { messages: [], methods: [], errors: [] };
+  device.open = function (options) {
+    var client = device.client = new lib.HubClient(platform, options);
+    client.on("message", function (message) {
+      device.messages.push({ payload: E.asUTF8(E.toString(message.payload)), properties: message.properties });
+    });
+    client.on("error", function (error) { device.errors.push(error.code + " " + error.message); });
+    client.onMethod("greet", function (request) {
+      var body = JSON.parse(E.asUTF8(E.toString(request.payload)));
+      device.methods.push(body);
+      return { status: 200, payload: { reply: body.name + " \u2615", emoji: "\ud83d\ude00" } };
+    });
+    return client.connect();
+  };
+  device.telemetry = function (value, properties) { return device.client.sendTelemetry(value, { properties: properties }); };
+  device.report = function (patch) { return device.client.updateReported(patch); };
+  device.close = function () { return device.client.close(); };
+  return device;
+})`;
+
+stripped("Unicode firmware: text goes out as UTF-8 and comes back as text (payloads, properties, twin, methods, C2D)", async (context) => {
+  const { sim } = context;
+  const env = new EspruinoEnvironment({ storage: shippedStorage(), lookup: (host) => sim.resolve(host), ca: sim.ca, unicode: true });
+  try {
+    assert.is(env.evaluate("E.toUint8Array(JSON.parse('\"\\\\u00e9\"')).length"), 2, "the realm holds parsed text as UTF-8, as the Linux build does");
+    const deviceId = "espruino-unicode-" + ++counter;
+    const { connectionString } = sim.hub().addDevice({ deviceId });
+    const device = env.evaluate<(lib: unknown) => any>(UNICODE_FIRMWARE)(env.require(MAIN));
+    await within("open", device.open(env.value({ connectionString, reconnectMinMs: 50 })));
+    const hub = sim.hub();
+
+    await within("telemetry", device.telemetry(env.value({ note: "café €1 😀" }), env.value({ Zimmer: "Küche €", "ключ": "значение" })));
+    const message = await within("nextTelemetry", hub.nextTelemetry(deviceId));
+    assert.equal(JSON.parse(message.payload.toString("utf8")), { note: "café €1 😀" });
+    assert.equal(message.properties, { Zimmer: "Küche €", "ключ": "значение" });
+
+    await within("report", device.report(env.value({ greeting: "grüße 😀" })));
+    assert.is(hub.twin(deviceId).reported.greeting, "grüße 😀");
+
+    const answer = await within("invokeMethod", hub.invokeMethod(deviceId, "greet", { name: "Zoë" }, { timeoutMs: 3000 }));
+    assert.equal(answer, { status: 200, payload: { reply: "Zoë ☕", emoji: "😀" } });
+    assert.equal(plain(device.methods), [{ name: "Zoë" }]);
+
+    const c2d = hub.sendC2D(deviceId, "Grüße 😀", { lamp: "grün €" }, { messageId: "u-1" });
+    assert.is(await within("C2D settled", c2d.settled), "acknowledged");
+    await waitFor(() => device.messages.length === 1, "the C2D message on the device");
+    assert.equal(plain(device.messages), [{ payload: "Grüße 😀", properties: { lamp: "grün €" } }]);
+
+    await within("close", device.close());
+    await waitFor(() => env.stats.open === 0, "every socket closed");
+    assert.equal(plain(device.errors), []);
+    assert.is(env.stats.wideCharWrites, 0, "only bytes were written");
+  } catch (error) {
+    // An error made in the realm is not a Node Error, and uvu would report it without a word.
+    const { code, message } = error as { code?: string; message?: string };
+    throw error instanceof Error ? error : new Error(`${code}: ${message}`);
+  } finally {
+    env.dispose();
+  }
+});
+
 stripped("an unknown host: connect() throws at once, as on Espruino, and the library reports CONNECTION_REFUSED", async (context) => {
   const { sim, env } = context;
   const lib = env.require(MAIN);
