@@ -21,6 +21,7 @@ const enum Socket {
   WriteChunk = 512,
   // mbedTLS MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY: the server closed the TLS session cleanly.
   PeerCloseNotify = -30848,
+  MaxViewOffset = 65535,
 }
 
 /** PEM to the binary DER string the interpreter's mbedTLS wants (it has no PEM parser). */
@@ -118,6 +119,9 @@ class EspruinoSocket implements PlatformSocket {
   write(bytes: Uint8Array): void {
     const raw = this.raw_;
     if (this.ended_ || !raw) return;
+    // A view's byteOffset is 16 bits on the interpreter (subarray past 64 KB throws): a packet
+    // that large (limits raised on a big board) goes out as one string.
+    if (bytes.byteOffset + bytes.length > Socket.MaxViewOffset) return raw.write(E.toString(bytes));
     for (let at = 0; at < bytes.length; at += Socket.WriteChunk) {
       raw.write(E.toString(bytes.subarray(at, Math.min(bytes.length, at + Socket.WriteChunk))));
     }

@@ -11,6 +11,7 @@
 //   Uint8Array.prototype.slice returns a plain Array; errors have no .name; a TypeError is not
 //   instanceof Error; clearTimeout(undefined) throws and clearTimeout() clears every timer;
 //   setTimeout returns a number;
+// - a typed array view's byteOffset is 16 bits (subarray past 64 KB throws);
 // - sockets: connect(options, callback) with the callback on TCP connect (before the TLS handshake
 //   ends), data as byte strings in chunks of at most 536 bytes each in its own task, write() of a
 //   non-string sends its text form ("1,2,3"), a TLS close from the server gives
@@ -59,6 +60,13 @@ const STRIP_SCRIPT = `(function (g, unicode) {
   // Uint8Array.prototype.slice returns a plain Array on Espruino.
   var arraySlice = Array.prototype.slice;
   Object.defineProperty(typed, "slice", { value: function (start, end) { return arraySlice.call(this, start, end); }, writable: true, configurable: true });
+  // A view's byteOffset is 16 bits: "byteOffset too large (or negative)".
+  var subarray = typed.subarray;
+  Object.defineProperty(typed, "subarray", { value: function (begin, end) {
+    var view = subarray.call(this, begin, end);
+    if (view.byteOffset > 65535) throw new Error("byteOffset too large (or negative)");
+    return view;
+  }, writable: true, configurable: true });
   // Errors have no name; a TypeError or SyntaxError is not an Error.
   strip(Error.prototype, ["name"]); strip(TypeError.prototype, ["name"]); strip(SyntaxError.prototype, ["name"]);
   Object.setPrototypeOf(TypeError.prototype, Object.prototype);

@@ -70,7 +70,14 @@ function within<T>(what: string, promise: PromiseLike<T>, ms = 5000): Promise<T>
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what}: not settled within ${ms} ms`)), ms);
   });
-  return Promise.race([Promise.resolve(promise), timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([Promise.resolve(promise).then(undefined, (error) => Promise.reject(nodeError(what, error))), timeout]).finally(() => clearTimeout(timer));
+}
+
+/** An error made in the realm is not a Node Error, and uvu would report it without a word. */
+function nodeError(what: string, error: unknown): Error {
+  if (error instanceof Error) return error;
+  const { code, message } = (error || {}) as { code?: string; message?: string };
+  return new Error(`${what}: ${code} ${message}`);
 }
 
 interface Device {
@@ -259,6 +266,23 @@ stripped("the server ends the link (error -30848, end, close): the device reconn
   await nothingLeft(context);
 });
 
+stripped("a packet past 64 KB (limits raised on a big board) goes out although views stop at 64 KB", async (context) => {
+  const { sim, env } = context;
+  assert.throws(() => env.evaluate("new Uint8Array(70000).subarray(66000, 66010)"), /byteOffset too large/, "the realm has the limit");
+  const deviceId = "espruino-big-" + ++counter;
+  const { connectionString } = sim.hub().addDevice({ deviceId });
+  const device = env.evaluate<(lib: unknown) => Device>(FIRMWARE)(env.require(MAIN));
+  await within("open", device.open(env.value({ connectionString, maxQueuedBytes: 200000, maxPacketBytes: 200000 })));
+  const hub = sim.hub();
+  const big = "x".repeat(70000);
+  await within("telemetry", device.telemetry(env.value({ big }), env.value({})));
+  const message = await within("nextTelemetry", hub.nextTelemetry(deviceId));
+  assert.is(JSON.parse(message.payload.toString()).big.length, 70000);
+  await within("close", device.close());
+  assert.equal(plain(device.errors), []);
+  await nothingLeft(context);
+});
+
 // A firmware for Unicode builds, where literals hold UTF-8 and received bytes are read with E.asUTF8.
 const UNICODE_FIRMWARE = `(function (lib) {
   var platform = lib.espruinoPlatform();
@@ -314,10 +338,6 @@ stripped("Unicode firmware: text goes out as UTF-8 and comes back as text (paylo
     await waitFor(() => env.stats.open === 0, "every socket closed");
     assert.equal(plain(device.errors), []);
     assert.is(env.stats.wideCharWrites, 0, "only bytes were written");
-  } catch (error) {
-    // An error made in the realm is not a Node Error, and uvu would report it without a word.
-    const { code, message } = error as { code?: string; message?: string };
-    throw error instanceof Error ? error : new Error(`${code}: ${message}`);
   } finally {
     env.dispose();
   }
