@@ -69,6 +69,20 @@ function timeout(what: string): LiteError {
   return liteError(what + "_TIMEOUT", "no " + what + " in time", { retryable: true });
 }
 
+/** The earliest of `next` (-1: none) and the deadlines in `list`. */
+function earliestDeadline(list: Pending[], next: number): number {
+  for (let i = 0; i < list.length; i++) {
+    const deadline = list[i].deadline_;
+    if (deadline >= 0 && (next < 0 || deadline < next)) next = deadline;
+  }
+  return next;
+}
+
+function holdsId(list: Pending[], id: number): boolean {
+  for (let i = 0; i < list.length; i++) if (list[i].id_ === id) return true;
+  return false;
+}
+
 export class MqttSession {
   private readonly options_: SessionOptions;
   private readonly keepAliveMs_: number;
@@ -243,11 +257,7 @@ export class MqttSession {
     let next = this.answerDeadline_;
     if (this.state_ === State.Connecting) return next;
     if (next < 0 && this.keepAliveMs_ > 0) next = Math.min(this.lastSentAt_, this.lastReceivedAt_) + this.keepAliveMs_;
-    const pending = this.queue_.concat(this.acks_);
-    for (let i = 0; i < pending.length; i++) {
-      const deadline = pending[i].deadline_;
-      if (deadline >= 0 && (next < 0 || deadline < next)) next = deadline;
-    }
+    next = earliestDeadline(this.acks_, earliestDeadline(this.queue_, next));
     return next < 0 ? undefined : next;
   }
 
@@ -273,12 +283,9 @@ export class MqttSession {
 
   /** 2.3.1: ids 1-65535, wrapping, skipping those still awaiting an acknowledgement. */
   private nextPacketId_(): number {
-    const pending = this.queue_.concat(this.acks_);
     for (let tries = 0; tries < 65535; tries++) {
       const id = (this.lastPacketId_ = (this.lastPacketId_ % 65535) + 1);
-      let used = false;
-      for (let i = 0; i < pending.length && !used; i++) used = pending[i].id_ === id;
-      if (!used) return id;
+      if (!holdsId(this.queue_, id) && !holdsId(this.acks_, id)) return id;
     }
     throw liteError("QUEUE_FULL", "no free packet id");
   }
@@ -318,9 +325,17 @@ export class MqttSession {
       const entry = this.queue_[i];
       if (entry.deadline_ >= 0) {
         entry.deadline_ = -1;
-        (entry.bytes_ as Uint8Array)[0] |= 0x08;
+        // A copy: the socket may still hold the first transmission, unsent, which must not
+        // change under it (MQTT-3.3.1-1: DUP only on a re-delivery).
+        const bytes = entry.bytes_ as Uint8Array;
+        if (!(bytes[0] & 0x08)) {
+          entry.bytes_ = new Uint8Array(bytes);
+          entry.bytes_[0] |= 0x08;
+        }
       }
     }
+    // A packet half-gathered on this connection (up to maxPacketBytes) is void: let it go now.
+    this.decoder_ = undefined;
     while (this.acks_.length) {
       const ack = this.acks_.shift() as Pending;
       this.events_.push({ type: "subscribeFailed", id: ack.id_, error: error || liteError("CONNECTION_LOST", "the connection closed", { retryable: true }) });

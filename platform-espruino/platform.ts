@@ -169,6 +169,8 @@ class EspruinoPlatform implements Platform {
   // C2D message a device can use), a short offline queue, two publishes in flight.
   readonly limits: PlatformLimits = { maxPacketBytes: 8192, maxQueuedMessages: 16, maxQueuedBytes: 8192, maxInflight: 2 };
   private readonly settings_: EspruinoPlatformOptions;
+  private last_ = 0;
+  private skew_ = 0;
   private readonly natives_: { SHA256(data: Uint8Array): ArrayBuffer };
 
   constructor(options: EspruinoPlatformOptions | undefined) {
@@ -192,8 +194,12 @@ class EspruinoPlatform implements Platform {
     if (handle !== undefined) clearTimeout(handle);
   }
 
+  /** Date.now() made monotonic: setTime() or SNTP may step the clock back, and deadlines would
+   * wait out the step (a keep-alive late by it); a step back becomes a pause instead. */
   now(): number {
-    return Date.now();
+    const wall = Date.now();
+    if (wall + this.skew_ < this.last_) this.skew_ = this.last_ - wall;
+    return (this.last_ = wall + this.skew_);
   }
 
   epochSeconds(): number {

@@ -199,6 +199,41 @@ test("after a lost connection, unacknowledged QoS 1 publishes are re-sent with D
   assert.is(resent[0].payload.toString(), "important");
 });
 
+test("DUP goes on a copy: the bytes handed to the first socket never change under it", () => {
+  const session = connected({ clean: false });
+  session.publish("t", "important", 1);
+  const first = session.pollTransmit()!;
+  const firstCopy = Array.from(first);
+  drain(session);
+  session.connectionClosed(2000);
+  drain(session);
+  assert.equal(Array.from(first), firstCopy, "the first transmission's bytes are as written");
+  session.connectionOpened(3000, "p2");
+  feed(session, { cmd: "connack", sessionPresent: true, returnCode: 0 }, 3010);
+  drain(session); // CONNECT
+  session.connectionClosed(4000);
+  session.connectionOpened(5000, "p3");
+  feed(session, { cmd: "connack", sessionPresent: true, returnCode: 0 }, 5010);
+  const again = drain(session).packets.filter((p) => p.cmd === "publish");
+  assert.is(again.length, 1);
+  assert.is(again[0].dup, true, "still DUP on a third connection");
+});
+
+test("a packet half-read when the connection ends is let go at once, and void on the next", () => {
+  const session = connected();
+  const packet = generateWithMqttPacket({ cmd: "publish", topic: "x", payload: Buffer.alloc(500), qos: 0, dup: false, retain: false });
+  session.receive(packet.subarray(0, 300), 1100);
+  session.connectionClosed(1200);
+  assert.is((session as unknown as { decoder_: unknown }).decoder_, undefined, "no half-gathered buffer kept through the backoff");
+  drain(session);
+  session.connectionOpened(2000, "p2");
+  feed(session, { cmd: "connack", sessionPresent: false, returnCode: 0 }, 2010);
+  session.receive(packet.subarray(300), 2020);
+  const { events } = drain(session);
+  assert.is((events.find((e) => e.type === "closed") as any)?.error.code, "MQTT_BAD_TYPE", "the rest of the old packet is garbage here (zero bytes: type 0)");
+  assert.not.ok(events.some((e) => e.type === "message"));
+});
+
 test("inbound QoS 1 is delivered then acknowledged; QoS 0 needs no PUBACK; QoS 2 breaks the protocol", () => {
   const session = connected();
   feed(session, { cmd: "publish", topic: "devices/dev-1/messages/devicebound/%24.mid=7", payload: Buffer.from("c2d"), qos: 1, messageId: 77, dup: false, retain: false }, 1100);

@@ -151,6 +151,26 @@ stripped("the module loads with nothing but require(), and exports the public AP
   assert.is(env.stats.opened, 0, "loading opens no socket");
 });
 
+stripped("the platform clock never runs back when setTime or SNTP steps the wall clock back", ({ env }) => {
+  const lib = env.require(MAIN);
+  const platform = lib.espruinoPlatform();
+  const realNow = env.evaluate("Date.now");
+  try {
+    const readings = env.evaluate<(p: { now(): number }) => number[]>(`(function (p) {
+      var wall = 1700000000000, out = [];
+      Date.now = function () { return wall; };
+      out.push(p.now()); wall += 1000; out.push(p.now());
+      wall -= 60000; out.push(p.now());   // stepped back a minute
+      wall += 500; out.push(p.now());
+      wall += 120000; out.push(p.now());  // and forward again
+      return out;
+    })`)(platform);
+    assert.equal(plain(readings), [1700000000000, 1700000001000, 1700000001000, 1700000001500, 1700000121500]);
+  } finally {
+    env.evaluate<(now: unknown) => void>("(function (now) { Date.now = now; })")(realNow);
+  }
+});
+
 stripped("provision through DPS, connect to the assigned hub, telemetry, reported, a method, C2D, close", async (context) => {
   const { sim, env } = context;
   const registrationId = "espruino-dev-" + ++counter;
