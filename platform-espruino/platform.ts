@@ -24,18 +24,33 @@ const enum Socket {
   MaxViewOffset = 65535,
 }
 
-/** PEM to the binary DER string the interpreter's mbedTLS wants (it has no PEM parser). */
-function der(pem: string | string[] | undefined): string | undefined {
-  const text = typeof pem === "string" ? pem : pem && pem[0];
+/**
+ * PEM to the binary DER string the interpreter's mbedTLS wants (it has no PEM parser), taking the
+ * block whose label holds `label` (an EC key file may start with an EC PARAMETERS block). It takes
+ * one certificate each: a chain or several CAs are refused, not silently cut to the first.
+ */
+function der(pem: string | string[] | undefined, label: string): string | undefined {
+  const text = typeof pem === "string" ? pem : pem && pem.length < 2 ? pem[0] : undefined;
+  if (pem && !text) throw pemError("a list");
   if (!text || text.indexOf("-----BEGIN") < 0) return text;
   const lines = text.split("\n");
-  let body = "";
+  let body: string | undefined;
+  let inside = false;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();
-    if (line.indexOf("-----END") === 0) break;
-    if (line && line.indexOf("-----") !== 0) body += line;
+    if (line.indexOf("-----BEGIN") === 0 && line.indexOf(label) > 0) {
+      if (body !== undefined) throw pemError("a chain");
+      body = "";
+      inside = true;
+    } else if (line.indexOf("-----") === 0) inside = false;
+    else if (inside) body += line;
   }
+  if (body === undefined) throw pemError("no " + label);
   return atob(body);
+}
+
+function pemError(what: string): LiteError {
+  return liteError("TLS_CONFIG_INVALID", "Espruino takes one PEM block per TLS option, found " + what);
 }
 
 /** The interpreter's socket, on which the adapter keeps its own state. */
@@ -80,19 +95,20 @@ class EspruinoSocket implements PlatformSocket {
     const useTls = options.tls !== false;
     const dial = options.resolve ? options.resolve(target.host, target.port) : target;
     const connectOptions: any = { host: dial.host, port: dial.port };
-    if (useTls && target.tls) {
-      connectOptions.ca = der(target.tls.ca);
-      connectOptions.cert = der(target.tls.cert);
-      connectOptions.key = der(target.tls.key);
-    }
     try {
+      if (useTls && target.tls) {
+        connectOptions.ca = der(target.tls.ca, "CERTIFICATE");
+        connectOptions.cert = der(target.tls.cert, "CERTIFICATE");
+        connectOptions.key = der(target.tls.key, "PRIVATE KEY");
+      }
       // The connect callback may run before connect() returns, so it is the one closure kept.
       this.raw_ = require(useTls ? "tls" : "net").connect(connectOptions, () => {
         if (!this.ended_) handlers.connected();
       }) as RawSocket;
     } catch (error) {
-      // Refused connections and unknown hosts throw here; the platform contract says "later".
-      this.failure_ = liteError("CONNECTION_REFUSED", target.host + ": " + ((error as Error).message || error), { retryable: true });
+      // Refused connections, unknown hosts and certificates it cannot take throw here; the
+      // platform contract says "later".
+      this.failure_ = (error as LiteError).code ? (error as LiteError) : liteError("CONNECTION_REFUSED", target.host + ": " + ((error as Error).message || error), { retryable: true });
       setTimeout(() => this.end_(), 0);
       return;
     }

@@ -12,6 +12,9 @@ export const USAGE = `usage:
 where DPS_OPTIONS = --id-scope SCOPE --registration-id ID
       (--symmetric-key KEY | --group-key KEY | --cert FILE --key FILE) [--host DPS_HOST]
 and for both: [--port PORT] [--ca FILE] [--connect-to ADDRESS:PORT]
+  KEY and CS may be given as env:NAME (read from that environment variable) or file:PATH (read
+  from that file): a value on the command line is visible to other users in ps and stays in the
+  shell's history.
   --connect-to dials ADDRESS:PORT for every connection while TLS still checks the real host name
   (for a local simulator or a test network).`;
 
@@ -50,6 +53,19 @@ export function flag(flags: Flags, name: string): string | undefined {
   return flags[name] as string | undefined;
 }
 
+/** A secret flag's value: `env:NAME` and `file:PATH` keep it off the command line. */
+export function secret(flags: Flags, name: string): string | undefined {
+  const value = flag(flags, name);
+  if (value === undefined) return undefined;
+  if (value.startsWith("env:")) {
+    const fromEnv = process.env[value.slice(4)];
+    if (!fromEnv) usageError("--" + name + ": environment variable " + value.slice(4) + " is not set");
+    return fromEnv;
+  }
+  if (value.startsWith("file:")) return readText(value.slice(5), "--" + name).trim();
+  return value;
+}
+
 export function readText(path: string, what: string): string {
   try {
     return readFileSync(path, "utf8");
@@ -73,8 +89,8 @@ export function dpsOptionsFrom(flags: Flags): DpsOptions {
   const options: DpsOptions = {
     idScope: flag(flags, "id-scope") as string,
     registrationId: flag(flags, "registration-id") as string,
-    symmetricKey: flag(flags, "symmetric-key"),
-    groupKey: flag(flags, "group-key"),
+    symmetricKey: secret(flags, "symmetric-key"),
+    groupKey: secret(flags, "group-key"),
     host: flag(flags, "host"),
     apiVersion: flag(flags, "api-version"),
   };

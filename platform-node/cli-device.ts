@@ -5,7 +5,7 @@ import { HubClient, type C2dMessage, type MethodRequest } from "../core/hub";
 import { connectViaDps } from "../core/connect-via-dps";
 import type { HubOptions } from "../core/hub-options";
 import type { LiteError } from "../core/errors";
-import { dpsOptionsFrom, flag, platformOptionsFrom, readText, usageError, type Flags } from "./cli-args";
+import { dpsOptionsFrom, flag, platformOptionsFrom, readText, secret, usageError, type Flags } from "./cli-args";
 import { nodePlatform } from "./platform";
 
 function print(line: Record<string, unknown>): void {
@@ -58,7 +58,7 @@ export async function runDevice(flags: Flags): Promise<void> {
   if (flag(flags, "port")) hub.port = Number(flag(flags, "port"));
   if (flag(flags, "ca")) hub.ca = readText(flag(flags, "ca") as string, "CA");
   let client: HubClient;
-  const connectionString = flag(flags, "connection-string");
+  const connectionString = secret(flags, "connection-string");
   if (connectionString) {
     client = new HubClient(platform, { ...hub, connectionString, gatewayHostName: flag(flags, "host") });
     listen(client);

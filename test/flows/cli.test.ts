@@ -11,9 +11,9 @@ import { startSimulator, type Simulator } from "../../simulator/index";
 const cli = suite<{ sim: Simulator; caFile: string }>("command line");
 const CLI = join(process.cwd(), "dist/node/cli.mjs");
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args]);
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
@@ -119,6 +119,22 @@ cli("device through DPS: provisions, connects to the assigned hub, prints where 
   assert.is(code, 0, stderr);
   assert.equal(lines.find((l) => l.event === "provisioned"), { event: "provisioned", assignedHub: sim.hubs[0], deviceId: "cli-dps-device" });
   assert.is(sim.hub().telemetryOf("cli-dps-device").length, 1);
+});
+
+cli("keys stay off the command line: env:NAME and file:PATH", async ({ sim, caFile }) => {
+  const key = randomBytes(32).toString("base64");
+  sim.dps.enrollIndividual({ registrationId: "cli-secret-1", attestation: { type: "symmetricKey", primaryKey: key } });
+  const base = ["provision", "--id-scope", sim.idScope, "--registration-id", "cli-secret-1", ...endpoint(sim, caFile)];
+  const fromEnv = await run([...base, "--symmetric-key", "env:AIML_TEST_KEY"], { AIML_TEST_KEY: key });
+  assert.is(fromEnv.code, 0, fromEnv.stderr);
+  assert.is(JSON.parse(fromEnv.stdout).deviceId, "cli-secret-1");
+  const keyFile = join(mkdtempSync(join(tmpdir(), "aiml-cli-")), "key");
+  writeFileSync(keyFile, key + "\n");
+  const fromFile = await run([...base, "--symmetric-key", "file:" + keyFile]);
+  assert.is(fromFile.code, 0, fromFile.stderr);
+  const unset = await run([...base, "--symmetric-key", "env:AIML_TEST_KEY_UNSET"]);
+  assert.is(unset.code, 2);
+  assert.ok(unset.stderr.includes("AIML_TEST_KEY_UNSET is not set"), unset.stderr);
 });
 
 cli("usage mistakes exit 2 with the usage text", async () => {

@@ -5,7 +5,8 @@
 // from the simulator's own records.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { randomBytes } from "node:crypto";
+import { createPrivateKey, randomBytes, X509Certificate } from "node:crypto";
+import { createCertificateAuthority, issueClientCertificate } from "../../simulator/certificates";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startSimulator, type Simulator } from "../../simulator/index";
@@ -300,6 +301,31 @@ stripped("a packet past 64 KB (limits raised on a big board) goes out although v
   assert.is(JSON.parse(message.payload.toString()).big.length, 70000);
   await within("close", device.close());
   assert.equal(plain(device.errors), []);
+  await nothingLeft(context);
+});
+
+stripped("X.509: PEM becomes one DER block per option (the key's, past EC PARAMETERS); chains are refused", async (context) => {
+  const { sim, env } = context;
+  const authority = createCertificateAuthority("espruino-test-ca");
+  const device = issueClientCertificate(authority, "x509-dev-1");
+  const keyDer = createPrivateKey(device.keyPem).export({ type: "pkcs8", format: "der" });
+  const keyFile = "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n" + device.keyPem;
+  const lib = env.require(MAIN);
+  const platform = lib.espruinoPlatform();
+  const base = { idScope: sim.idScope, registrationId: "x509-dev-1", host: sim.dpsHost, timeoutMs: 3000, maxRetries: 0 };
+
+  const client = new lib.DpsClient(platform, env.value({ ...base, cert: device.certificatePem, key: keyFile }));
+  const settled = client.register().then(() => "assigned", (error: { code?: string }) => error.code);
+  await waitFor(() => env.stats.dialled.length === 1, "the DPS socket dialled");
+  client.cancel();
+  await within("register", settled);
+  assert.equal(env.stats.dialled[0], { host: sim.dpsHost, port: 8883, tls: true, ca: undefined, cert: new X509Certificate(device.certificatePem).raw.length + " bytes of DER", key: keyDer.length + " bytes of DER" });
+
+  const chain = new lib.DpsClient(platform, env.value({ ...base, cert: device.certificatePem + authority.certificatePem, key: device.keyPem }));
+  const error = await within<{ code?: string; message?: string }>("register", chain.register().then(() => ({}), (failure: { code?: string; message?: string }) => failure));
+  assert.is(error.code, "TLS_CONFIG_INVALID");
+  assert.match(String(error.message), /a chain/);
+  assert.is(env.stats.dialled.length, 1, "a chain is not dialled");
   await nothingLeft(context);
 });
 
