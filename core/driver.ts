@@ -36,6 +36,7 @@ export class SessionDriver {
     this.connectTimeoutMs_ = (options && options.connectTimeoutMs) || 30000;
   }
 
+  /** True while a socket is connecting or open (not once it is only closing). */
   get socketOpen(): boolean {
     return this.socket_ !== undefined;
   }
@@ -57,6 +58,8 @@ export class SessionDriver {
         this.clearOpenTimer_();
         this.opened_ = true;
         this.session.connectionOpened(platform.now(), password);
+        // The token is in CONNECT now; nothing keeps it for the socket's lifetime.
+        password = undefined;
         this.pump();
       },
       data: (bytes) => {

@@ -13,7 +13,6 @@ export type { DpsIdentity, HubIdentity } from "./identity";
 export { MqttSession, type SessionEvent, type SessionOptions } from "./session";
 export { SessionDriver, type DriverOptions } from "./driver";
 export { MqttDecoder, type DecoderOptions } from "./mqtt-decode";
-export { parseClientPacket } from "./mqtt-decode-server";
 export { encodeConnect, encodePublish, encodePuback, encodeSubscribe, encodeUnsubscribe, encodePingreq, encodeDisconnect } from "./mqtt-encode";
 export type { MqttPacket, ConnectPacket, ConnackPacket, PublishPacket, SubscribePacket, SubackPacket, UnsubscribePacket, AckPacket, QoS, Subscription, WillMessage } from "./mqtt-packets";
 export { sha256 } from "./sha256";

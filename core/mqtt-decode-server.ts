@@ -4,7 +4,7 @@
 // parseClientPacket })`.
 import { liteError } from "./errors";
 import { lengthMismatch, readPacketId, readString, readUint16, truncated } from "./mqtt-decode";
-import type { ConnectPacket, MqttPacket, QoS, Subscription } from "./mqtt-packets";
+import { PacketType, type ConnectPacket, type MqttPacket, type QoS, type Subscription } from "./mqtt-packets";
 
 function readBinary(buf: Uint8Array, pos: number, end: number, what: string): Uint8Array {
   const length = readUint16(buf, pos, end, what);
@@ -80,17 +80,18 @@ function parseTopicList(buf: Uint8Array, pos: number, end: number, withQos: bool
 }
 
 export function parseClientPacket(type: number, buf: Uint8Array, pos: number, end: number): MqttPacket {
-  if (type === 1) return parseConnect(buf, pos, end);
-  if (type === 8) {
+  if (type === PacketType.Connect) return parseConnect(buf, pos, end);
+  if (type === PacketType.Subscribe) {
     const list = parseTopicList(buf, pos, end, true);
     const subscriptions: Subscription[] = [];
     for (let i = 0; i < list.topics.length; i++) subscriptions.push({ topic: list.topics[i], qos: list.qos[i] });
     return { cmd: "subscribe", messageId: list.messageId, subscriptions };
   }
-  if (type === 10) {
+  if (type === PacketType.Unsubscribe) {
     const list = parseTopicList(buf, pos, end, false);
     return { cmd: "unsubscribe", messageId: list.messageId, unsubscriptions: list.topics };
   }
-  if (pos !== end) throw lengthMismatch(type === 12 ? "PINGREQ" : "DISCONNECT");
-  return { cmd: type === 12 ? "pingreq" : "disconnect" };
+  if (type !== PacketType.Pingreq && type !== PacketType.Disconnect) throw liteError("MQTT_BAD_TYPE", "packet type " + type);
+  if (pos !== end) throw lengthMismatch(type === PacketType.Pingreq ? "PINGREQ" : "DISCONNECT");
+  return { cmd: type === PacketType.Pingreq ? "pingreq" : "disconnect" };
 }

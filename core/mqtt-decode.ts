@@ -10,7 +10,7 @@ import { allocate } from "./native";
 import { utf8Decode } from "./utf8";
 import {
   DEFAULT_MAX_PACKET_BYTES,
-  PUBLISH,
+  PacketType,
   SUBACK_FAILURE,
   type AckPacket,
   type MqttPacket,
@@ -190,7 +190,7 @@ export class MqttDecoder {
     const pos = start + this.headerBytes_;
     const remaining = end - pos;
     let packet: MqttPacket;
-    if (type === PUBLISH) {
+    if (type === PacketType.Publish) {
       const qos = ((first >> 1) & 3) as QoS;
       const topicLength = readUint16(buf, pos, end, "topic");
       let at = pos + 2 + topicLength;
@@ -206,13 +206,13 @@ export class MqttDecoder {
     } else if (ACK_NAMES[type]) {
       if (remaining !== 2) throw lengthMismatch(ACK_NAMES[type]);
       packet = { cmd: ACK_NAMES[type], messageId: readPacketId(buf, pos, end) } as AckPacket;
-    } else if (type === 2) {
+    } else if (type === PacketType.Connack) {
       if (remaining !== 2) throw lengthMismatch("CONNACK");
       // 3.2.2.1: bits 7-1 of the acknowledge flags are reserved; 3.2.2.3: codes 6-255 are reserved.
       if (buf[pos] > 1) throw liteError("MQTT_BAD_FLAGS", "CONNACK flags " + buf[pos]);
       if (buf[pos + 1] > 5) throw liteError("MQTT_BAD_RETURN_CODE", "CONNACK code " + buf[pos + 1]);
       packet = { cmd: "connack", sessionPresent: buf[pos] === 1, returnCode: buf[pos + 1] };
-    } else if (type === 9) {
+    } else if (type === PacketType.Suback) {
       const messageId = readPacketId(buf, pos, end);
       if (remaining < 3) throw truncated("SUBACK return codes");
       const granted: number[] = [];
@@ -222,7 +222,7 @@ export class MqttDecoder {
         granted.push(code);
       }
       packet = { cmd: "suback", messageId, granted };
-    } else if (type === 13) {
+    } else if (type === PacketType.Pingresp) {
       if (remaining !== 0) throw lengthMismatch("PINGRESP");
       packet = { cmd: "pingresp" };
     } else if (this.extraPackets_) {

@@ -4,21 +4,20 @@
 
 export type QoS = 0 | 1 | 2;
 
-/** Packet type numbers (MQTT 3.1.1, 2.2.1). */
-export const CONNECT = 1;
-export const CONNACK = 2;
-export const PUBLISH = 3;
-export const PUBACK = 4;
-export const PUBREC = 5;
-export const PUBREL = 6;
-export const PUBCOMP = 7;
-export const SUBSCRIBE = 8;
-export const SUBACK = 9;
-export const UNSUBSCRIBE = 10;
-export const UNSUBACK = 11;
-export const PINGREQ = 12;
-export const PINGRESP = 13;
-export const DISCONNECT = 14;
+/** Packet type numbers (MQTT 3.1.1, 2.2.1). A const enum: the numbers are inlined, so no
+ * variable exists for them on a device. */
+export const enum PacketType {
+  Connect = 1,
+  Connack = 2,
+  Publish = 3,
+  Puback = 4,
+  Subscribe = 8,
+  Suback = 9,
+  Unsubscribe = 10,
+  Pingreq = 12,
+  Pingresp = 13,
+  Disconnect = 14,
+}
 
 /** The largest Remaining Length MQTT can express (four length bytes, 2.2.3). */
 export const MAX_REMAINING_LENGTH = 268435455;

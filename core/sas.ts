@@ -40,8 +40,6 @@ export function decodeKey(key: unknown, name: string): Uint8Array {
   throw liteError("KEY_INVALID", name + " is not base64");
 }
 
-
-
 /** `urlencode(resourceUri)`, once `expiry` is known to be whole seconds from a set clock. */
 function encodeResource(resourceUri: string, expiry: number): string {
   checkClock(expiry);

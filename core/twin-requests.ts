@@ -90,11 +90,10 @@ export class TwinRequests {
     if (response.body && response.body.message) message += ": " + response.body.message;
     const error = liteError(STATUS_CODES[status] || (status >= 500 ? "TWIN_SERVICE_ERROR" : "TWIN_UNEXPECTED_STATUS"), message, { status, retryable });
     if (!retryable || request.retries >= Retry.Max) return this.settle_(request, error);
-    const retry = request;
-    retry.sent = false;
-    retry.retryTimer = this.platform_.setTimer(backoffDelay(retry.retries++, this.platform_.random(), 1000, 10000), () => {
-      retry.retryTimer = undefined;
-      this.trySend_(retry);
+    request.sent = false;
+    request.retryTimer = this.platform_.setTimer(backoffDelay(request.retries++, this.platform_.random(), 1000, 10000), () => {
+      request.retryTimer = undefined;
+      this.trySend_(request);
     });
   }
 

@@ -101,7 +101,8 @@ class EspruinoSocket implements PlatformSocket {
         connectOptions.cert = der(target.tls.cert, "CERTIFICATE");
         connectOptions.key = der(target.tls.key, "PRIVATE KEY");
       }
-      // The connect callback may run before connect() returns, so it is the one closure kept.
+      // The connect callback is queued by the interpreter (it never runs inside connect()); it is
+      // the one closure per socket, since the interpreter passes it no socket to find us by.
       this.raw_ = require(useTls ? "tls" : "net").connect(connectOptions, () => {
         if (!this.ended_) handlers.connected();
       }) as RawSocket;
