@@ -76,13 +76,20 @@ cjsDeclarations(at("dist/types"), at("dist/types-cjs"));
 const ESPRUINO_MAIN = "azure-iot-mqtt-lite";
 const sharedFiles = [...readFileSync(at("platform-espruino/shared.ts"), "utf8").matchAll(/from "\.\.\/core\/([\w-]+)"/g)].map((m) => at("core/" + m[1] + ".ts"));
 const espruinoNatives = {
-  // The firmware's own SHA-256 and btoa/atob replace the core's pure ones.
+  // The firmware's own SHA-256, btoa/atob and text replace the core's pure ones.
   name: "espruino-natives",
   setup(build) {
-    const natives = { "./sha256": "platform-espruino/native-sha256.ts", "./base64": "platform-espruino/native-base64.ts" };
-    build.onResolve({ filter: /^\.\/(sha256|base64)$/ }, (args) =>
-      args.importer.startsWith(at("core")) ? { path: at(natives[args.path]) } : undefined,
-    );
+    const natives = {
+      "./sha256": "platform-espruino/native-sha256.ts",
+      "./base64": "platform-espruino/native-base64.ts",
+      "./utf8": "platform-espruino/native-utf8.ts",
+      "./json": "platform-espruino/native-json.ts",
+    };
+    // In the core's own imports, and in the barrel of shared files (which the DPS and hub modules use).
+    build.onResolve({ filter: /^(\.|\.\.\/core)\/(sha256|base64|utf8|json)$/ }, (args) => {
+      const fromCore = args.importer.startsWith(at("core")) || args.importer === at("platform-espruino/shared.ts");
+      return fromCore ? { path: at(natives["./" + args.path.split("/").pop()]) } : undefined;
+    });
   },
 };
 const fromMainModule = {

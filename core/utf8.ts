@@ -1,7 +1,9 @@
-// UTF-8 of our own: Espruino has no TextEncoder/TextDecoder, and its string functions treat
-// characters >= 0x80 as single bytes. Strict both ways (RFC 3629): a lone surrogate cannot be
-// encoded, and ill-formed bytes (overlong forms, encoded surrogates, > U+10FFFF, truncation)
-// are refused rather than replaced, because MQTT 3.1.1 (1.5.3) requires closing on them.
+// UTF-8 of our own for JavaScript's UTF-16 strings (no TextEncoder/TextDecoder is assumed).
+// Strict both ways (RFC 3629): a lone surrogate cannot be encoded, and ill-formed bytes
+// (overlong forms, encoded surrogates, > U+10FFFF, truncation) are refused rather than replaced,
+// because MQTT 3.1.1 (1.5.3) requires closing on them. The Espruino module replaces this file
+// with platform-espruino/native-utf8.ts (the firmware holds text as bytes), which shares the
+// validation below.
 import { liteError } from "./errors";
 import { native } from "./native";
 
@@ -11,7 +13,6 @@ function loneSurrogate(index: number) {
 
 /** Bytes needed to encode `text` as UTF-8. Throws UTF8_INVALID on a lone surrogate. */
 export function utf8Length(text: string): number {
-  if (native.byteStrings) return text.length;
   if (native.utf8Length) {
     const nativeLength = native.utf8Length(text);
     if (nativeLength >= 0) return nativeLength;
@@ -34,14 +35,7 @@ export function utf8Length(text: string): number {
 /** Writes `text` as UTF-8 into `out` at `offset`; returns the offset after it. The caller has
  * sized `out` with utf8Length, which also rejected lone surrogates. */
 export function utf8Write(text: string, out: Uint8Array, offset: number): number {
-  if (native.utf8Write) {
-    const written = native.utf8Write(text, out, offset);
-    if (written >= 0) return offset + written;
-  }
-  if (native.byteStrings) {
-    for (let i = 0; i < text.length; i++) out[offset++] = text.charCodeAt(i);
-    return offset;
-  }
+  if (native.utf8Write) return offset + native.utf8Write(text, out, offset);
   for (let i = 0; i < text.length; i++) {
     let code = text.charCodeAt(i);
     if (code < 0x80) {
@@ -85,13 +79,23 @@ function illFormed(offset: number) {
  * when `forbidNul` is set (MQTT strings may not contain it).
  */
 export function utf8Decode(bytes: Uint8Array, start: number, end: number, forbidNul?: boolean): string {
+  return utf8Scan(bytes, start, end, forbidNul, true) as string;
+}
+
+/**
+ * Checks bytes[start, end) as utf8Decode does, without making text (for runtimes whose strings
+ * hold the bytes themselves). Returns true when they are all ASCII (and not U+0000).
+ */
+export function utf8Validate(bytes: Uint8Array, start: number, end: number, forbidNul?: boolean): boolean {
+  return utf8Scan(bytes, start, end, forbidNul, false) === true;
+}
+
+/** Validates, and with `makeText` decodes; without it, returns whether the bytes were ASCII. */
+function utf8Scan(bytes: Uint8Array, start: number, end: number, forbidNul: boolean | undefined, makeText: boolean): string | boolean {
   let ascii = true;
   for (let i = start; ascii && i < end; i++) if (bytes[i] >= 0x80 || bytes[i] === 0) ascii = false;
-  if (ascii) return bytesToString(bytes, start, end);
+  if (ascii) return makeText ? bytesToString(bytes, start, end) : true;
 
-  // With byte strings the bytes themselves are the text: validate, then return them as they are.
-  // A native maker of text also only needs the bytes validated.
-  const keepBytes = native.byteStrings || native.utf8Text;
   let text = "";
   let units: number[] = [];
   let i = start;
@@ -118,7 +122,7 @@ export function utf8Decode(bytes: Uint8Array, start: number, end: number, forbid
       // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8.
       if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) throw illFormed(at);
     }
-    if (keepBytes) continue;
+    if (!makeText) continue;
     if (code >= 0x10000) {
       code -= 0x10000;
       units.push(0xd800 + (code >> 10), 0xdc00 + (code & 0x3ff));
@@ -128,8 +132,7 @@ export function utf8Decode(bytes: Uint8Array, start: number, end: number, forbid
       units = [];
     }
   }
-  if (native.utf8Text) return native.utf8Text(bytes, start, end);
-  return keepBytes ? bytesToString(bytes, start, end) : text + String.fromCharCode.apply(null, units);
+  return makeText ? text + String.fromCharCode.apply(null, units) : false;
 }
 
 /** One char per byte, natively when the platform can. */

@@ -6,8 +6,6 @@ declare const E: {
   toString(bytes: Uint8Array): string;
   /** Unicode firmware: the string, read as UTF-8 (throws on firmware without Unicode support). */
   asUTF8(bytes: string): string;
-  /** Unicode firmware: true for a string held as UTF-8 (from a literal or JSON.parse). */
-  isUTF8(text: string): boolean;
   /** 32 random bits from the hardware. */
   hwRand(): number;
   /** Compacts memory so free JsVars are contiguous again (absent from some slim firmware builds). */

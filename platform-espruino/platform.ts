@@ -5,7 +5,6 @@
 // (no PEM parser), and writing a Uint8Array would send its text form ("1,2,3").
 // The interpreter's TLS does not verify the server certificate and sends no SNI: see README.
 import { liteError, type LiteError } from "../core/errors";
-import { installNative } from "../core/native";
 import type { CryptoProvider } from "../core/crypto";
 import type { Platform, PlatformLimits, PlatformSocket, SocketHandlers, SocketTarget } from "../core/platform";
 
@@ -149,35 +148,6 @@ class EspruinoSocket implements PlatformSocket {
   }
 }
 
-/** True on firmware without Unicode strings (the ESP32's): "é" parsed from an escape keeps one
- * byte, where Unicode firmware holds it as two (UTF-8). Made at run time, so neither the minifier
- * nor this file's encoding decides the answer. (String.fromCharCode keeps 8 bits on both.) */
-function hasByteStrings(): boolean {
-  return E.toUint8Array(JSON.parse('"\\u00e9"')).length === 1;
-}
-
-function latin1(bytes: Uint8Array, start: number, end: number): string {
-  return start === end ? "" : E.toString(bytes.subarray(start, end));
-}
-
-// Unicode firmware (Linux, Bangle.js 2, ...): a string from a literal or JSON.parse is held as
-// UTF-8, and E.toUint8Array gives those bytes. Other strings (chars 0-255) are left to the core.
-function utf8Length(text: string): number {
-  return E.isUTF8(text) ? E.toUint8Array(text).length : -1;
-}
-
-function utf8Write(text: string, out: Uint8Array, offset: number): number {
-  if (!E.isUTF8(text)) return -1;
-  const bytes = E.toUint8Array(text);
-  out.set(bytes, offset);
-  return bytes.length;
-}
-
-/** String.fromCharCode keeps 8 bits even on Unicode firmware: the text is the bytes, read as UTF-8. */
-function utf8Text(bytes: Uint8Array, start: number, end: number): string {
-  return E.asUTF8(latin1(bytes, start, end));
-}
-
 /** The platform as a class: its methods are defined once with the module, not as closures made
  * for every platform object. It is its own crypto provider (native SHA-256). */
 class EspruinoPlatform implements Platform {
@@ -194,8 +164,6 @@ class EspruinoPlatform implements Platform {
     this.settings_ = options || {};
     this.natives_ = require("crypto");
     this.crypto = this;
-    // Firmware without Unicode support (the ESP32's) keeps strings as bytes: text stays UTF-8 bytes.
-    installNative(hasByteStrings() ? { byteStrings: true, latin1 } : { latin1, utf8Length, utf8Write, utf8Text });
   }
 
   connect(target: SocketTarget, handlers: SocketHandlers): PlatformSocket {

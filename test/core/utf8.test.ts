@@ -1,9 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { utf8Decode, utf8Encode, utf8Length } from "../../core/utf8";
+import { utf8Decode, utf8Encode, utf8Length, utf8Validate } from "../../core/utf8";
 import { errorCode as codeOf } from "../helpers/errors";
 import { inEachPathMode } from "../helpers/native";
-import { installNative } from "../../core/native";
 import { toJson } from "../../core/json";
 import { randomBytes, randomInt, randomText, seededRandom } from "../helpers/random";
 
@@ -94,79 +93,20 @@ test("long text crosses the 256-unit chunk boundary intact, surrogate pairs incl
   assert.is(utf8Decode(bytes, 0, bytes.length), text);
 });
 
-/** Espruino without Unicode: a string is its UTF-8 bytes, one char per byte. */
-function asByteString(text: string): string {
-  return Buffer.from(text, "utf8").toString("latin1");
-}
-
-function withByteStrings(check: () => void): void {
-  installNative({ byteStrings: true });
-  try {
-    check();
-  } finally {
-    installNative({});
-  }
-}
-
-test("byte strings: text is its own UTF-8, validated on decode, copied on encode", () => withByteStrings(() => {
+test("utf8Validate checks exactly as utf8Decode does, and says whether the bytes were ASCII", () => {
   const random = seededRandom(31);
-  for (let i = 0; i < 2000; i++) {
-    const text = randomText(random, 50);
-    const bytes = new Uint8Array(Buffer.from(text, "utf8"));
-    const byteString = asByteString(text);
-    assert.is(utf8Decode(bytes, 0, bytes.length), byteString, "decode " + i);
-    assert.equal(Array.from(utf8Encode(byteString)), Array.from(bytes), "encode " + i);
-    assert.is(utf8Length(byteString), bytes.length);
-  }
-  assert.is(codeOf(() => utf8Decode(new Uint8Array([0x61, 0xc0, 0xaf]), 0, 3)), "UTF8_INVALID", "still strict");
-  assert.is(codeOf(() => utf8Decode(new Uint8Array([0x61, 0xe2, 0x82]), 0, 3)), "UTF8_INVALID");
-  assert.is(codeOf(() => utf8Decode(new Uint8Array([0xc3, 0xa9, 0]), 0, 3, true)), "UTF8_INVALID");
-}));
-
-test("a native text maker (Unicode Espruino) gets only validated bytes; a native writer may decline", () => {
-  const made: string[] = [];
-  installNative({
-    utf8Text: (bytes, start, end) => {
-      const text = Buffer.from(bytes.subarray(start, end)).toString("utf8");
-      made.push(text);
-      return text;
-    },
-    // Declines text with a char below 0x100 that is not ASCII, as Espruino's does for byte strings.
-    utf8Length: (text) => (/[\u0080-\u00ff]/.test(text) ? -1 : Buffer.byteLength(text)),
-    utf8Write: (text, out, offset) => {
-      if (/[\u0080-\u00ff]/.test(text)) return -1;
-      const bytes = Buffer.from(text, "utf8");
-      out.set(bytes, offset);
-      return bytes.length;
-    },
-  });
-  try {
-    const bytes = new Uint8Array(Buffer.from("xx café €😀", "utf8"));
-    assert.is(utf8Decode(bytes, 2, bytes.length), " café €😀");
-    assert.equal(made, [" café €😀"], "the native made the text");
-    assert.is(codeOf(() => utf8Decode(new Uint8Array([0x61, 0xc0, 0xaf]), 0, 3)), "UTF8_INVALID", "validated before");
-    assert.is(codeOf(() => utf8Decode(new Uint8Array([0xc3, 0xa9, 0]), 0, 3, true)), "UTF8_INVALID");
-    assert.equal(made.length, 1, "never called for ill-formed bytes");
-    for (const text of ["é", "€", "aé€😀"]) assert.equal(Array.from(utf8Encode(text)), Array.from(Buffer.from(text, "utf8")), text);
-  } finally {
-    installNative({});
+  for (let i = 0; i < 5000; i++) {
+    const bytes = randomBytes(random, randomInt(random, 0, 10));
+    if (i % 2 === 0) bytes[0] = 0xc0 + randomInt(random, 0, 0x37);
+    const decoded = codeOf(() => utf8Decode(bytes, 0, bytes.length, true));
+    const validated = codeOf(() => utf8Validate(bytes, 0, bytes.length, true));
+    assert.is(validated, decoded, Array.from(bytes).join(","));
+    if (!validated) assert.is(utf8Validate(bytes, 0, bytes.length, true), bytes.every((b) => b < 0x80 && b > 0));
   }
 });
 
-test("byte strings: JSON escapes of UTF-8 bytes go back to raw bytes, other escapes stay", () => {
-  // What Espruino's JSON.stringify makes of a byte string, simulated: bytes >= 0x80 as \u00XX.
-  const original = JSON.stringify;
-  JSON.stringify = ((value: unknown) => original(value).replace(/[\u0080-\u00ff]/g, (c) => "\\u00" + c.charCodeAt(0).toString(16))) as typeof JSON.stringify;
-  try {
-    withByteStrings(() => {
-      const value = { city: asByteString("Zürich €"), quote: 'say "hi"\\u00e9', control: "\u0001" };
-      const json = toJson(value);
-      assert.is(Buffer.from(json, "latin1").toString("utf8"), original({ city: "Zürich €", quote: 'say "hi"\\u00e9', control: "\u0001" }));
-    });
-  } finally {
-    JSON.stringify = original;
-  }
-  assert.is(toJson({ a: "é" }), '{"a":"é"}', "without byte strings it is JSON.stringify");
+test("toJson is JSON.stringify, with undefined as null", () => {
+  assert.is(toJson({ a: "é", b: [1, "x"] }), '{"a":"é","b":[1,"x"]}');
   assert.is(toJson(undefined), "null");
 });
 

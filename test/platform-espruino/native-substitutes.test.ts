@@ -1,5 +1,7 @@
-// The Espruino module's stand-ins for core/base64.ts and core/sha256.ts (see build.mjs), run on
-// Node with an `E` made of Buffer, checked against the core's own implementations.
+// The Espruino module's stand-ins for core files (see build.mjs), checked against the core's own
+// implementations: base64 and SHA-256 on Node with an `E` made of Buffer; text (utf8, JSON) in the
+// stripped Espruino realm, on both kinds of firmware, since what they do depends on how the
+// firmware holds strings.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { base64Decode as coreDecode, base64Encode as coreEncode } from "../../core/base64";
@@ -7,7 +9,11 @@ import { base64Decode, base64Encode } from "../../platform-espruino/native-base6
 import { sha256 } from "../../platform-espruino/native-sha256";
 import { NON_CANONICAL_BASE64 } from "../helpers/base64-cases";
 import { errorCode } from "../helpers/errors";
-import { randomBytes, randomInt, seededRandom } from "../helpers/random";
+import { randomBytes, randomInt, randomText, seededRandom } from "../helpers/random";
+import { buildSync } from "esbuild";
+import { join } from "node:path";
+import { utf8Decode as coreUtf8Decode } from "../../core/utf8";
+import { EspruinoEnvironment } from "./espruino-environment";
 
 const globals = globalThis as unknown as { E?: unknown };
 globals.E = {
@@ -35,6 +41,85 @@ test("it is as strict as the core's decoder", () => {
 
 test("the SHA-256 stand-in says the firmware lacks native crypto, with a code", () => {
   assert.is(errorCode(() => sha256()), "CRYPTO_UNAVAILABLE");
+});
+
+/** The text stand-ins, bundled as the Espruino build bundles them, loaded in a stripped realm. */
+function textSubstitutes(unicode: boolean) {
+  const code = buildSync({
+    stdin: {
+      contents: `import { utf8Decode, utf8Encode, utf8Length, utf8Write } from "./native-utf8"; import { toJson } from "./native-json";
+        module.exports = { utf8Decode, utf8Encode, utf8Length, utf8Write, toJson };`,
+      resolveDir: join(process.cwd(), "platform-espruino"),
+      loader: "ts",
+    },
+    bundle: true,
+    format: "cjs",
+    platform: "neutral",
+    write: false,
+  }).outputFiles[0].text;
+  const env = new EspruinoEnvironment({ storage: { text: code }, lookup: () => { throw new Error("no network"); }, ca: "", unicode });
+  return { env, text: env.require("text") };
+}
+
+/** Espruino without Unicode: a string is its UTF-8 bytes, one char per byte. */
+function asByteString(text: string): string {
+  return Buffer.from(text, "utf8").toString("latin1");
+}
+
+test("text on byte-string firmware (ESP32): a string is its UTF-8, validated on decode, copied on encode", () => {
+  const { env, text } = textSubstitutes(false);
+  try {
+    const random = seededRandom(31);
+    for (let i = 0; i < 1000; i++) {
+      const value = randomText(random, 50);
+      const bytes = new Uint8Array(Buffer.from(value, "utf8"));
+      const byteString = asByteString(value);
+      assert.is(text.utf8Decode(bytes, 0, bytes.length), byteString, "decode " + i);
+      assert.equal(Array.from(text.utf8Encode(byteString)), Array.from(bytes), "encode " + i);
+      assert.is(text.utf8Length(byteString), bytes.length);
+      const out = new Uint8Array(bytes.length + 3);
+      assert.is(text.utf8Write(byteString, out, 3), bytes.length + 3);
+      assert.equal(Array.from(out.subarray(3)), Array.from(bytes));
+    }
+    for (const bad of [[0x61, 0xc0, 0xaf], [0x61, 0xe2, 0x82], [0xed, 0xa0, 0x80]]) {
+      const bytes = new Uint8Array(bad);
+      assert.is(errorCode(() => text.utf8Decode(bytes, 0, 3)), "UTF8_INVALID", "as strict as the core: " + bad);
+      assert.is(errorCode(() => coreUtf8Decode(bytes, 0, 3)), "UTF8_INVALID");
+    }
+    assert.is(errorCode(() => text.utf8Decode(new Uint8Array([0xc3, 0xa9, 0]), 0, 3, true)), "UTF8_INVALID", "U+0000 refused when asked");
+  } finally {
+    env.dispose();
+  }
+});
+
+test("JSON on byte-string firmware: escapes of UTF-8 bytes go back to raw bytes, other escapes stay", () => {
+  const { env, text } = textSubstitutes(false);
+  try {
+    const value = env.value({ city: asByteString("Zürich €"), quote: 'say "hi"\\u00e9', control: "\u0001" });
+    const json = text.toJson(value);
+    assert.is(Buffer.from(json, "latin1").toString("utf8"), JSON.stringify({ city: "Zürich €", quote: 'say "hi"\\u00e9', control: "\u0001" }));
+    assert.is(text.toJson(undefined), "null");
+  } finally {
+    env.dispose();
+  }
+});
+
+test("text on Unicode firmware: strings held as characters go out as UTF-8 and come back as characters", () => {
+  const { env, text } = textSubstitutes(true);
+  try {
+    const random = seededRandom(32);
+    for (let i = 0; i < 1000; i++) {
+      const value = randomText(random, 50);
+      const bytes = new Uint8Array(Buffer.from(value, "utf8"));
+      assert.is(text.utf8Decode(bytes, 0, bytes.length), value, "decode " + i);
+      assert.equal(Array.from(text.utf8Encode(value)), Array.from(bytes), "encode " + i);
+      assert.is(text.utf8Length(value), bytes.length);
+      assert.is(JSON.parse(text.toJson(env.value({ v: value }))).v, value, "JSON " + i);
+    }
+    assert.is(errorCode(() => text.utf8Decode(new Uint8Array([0x61, 0xc0, 0xaf]), 0, 3)), "UTF8_INVALID");
+  } finally {
+    env.dispose();
+  }
 });
 
 test.run();
