@@ -29,17 +29,11 @@ export interface SystemProperties {
   expiry?: string;
 }
 
-// Our field names and the bag keys IoT Hub uses for them.
-const SYSTEM_KEYS: { [field: string]: string } = {
-  messageId: "$.mid",
-  correlationId: "$.cid",
-  contentType: "$.ct",
-  contentEncoding: "$.ce",
-  creationTime: "$.ctime",
-  component: "$.sub",
-  to: "$.to",
-  expiry: "$.exp",
-};
+/** Our field names and the bag keys IoT Hub uses for them, in pairs. Made when used: a table kept
+ * at the top level would be variables on a device for good. */
+function systemKeys(): string[] {
+  return "messageId $.mid correlationId $.cid contentType $.ct contentEncoding $.ce creationTime $.ctime component $.sub to $.to expiry $.exp".split(" ");
+}
 
 /** `devices/{id}` or `devices/{id}/modules/{moduleId}`. */
 function identityPath(identity: HubIdentity): string {
@@ -66,9 +60,10 @@ export function telemetryTopic(identity: HubIdentity, properties?: Params, syste
     }
   }
   if (system) {
-    for (const field in SYSTEM_KEYS) {
-      const value = (system as { [field: string]: string | undefined })[field];
-      if (value !== undefined) bag[SYSTEM_KEYS[field]] = value;
+    const keys = systemKeys();
+    for (let i = 0; i < keys.length; i += 2) {
+      const value = (system as { [field: string]: string | undefined })[keys[i]];
+      if (value !== undefined) bag[keys[i + 1]] = value;
     }
   }
   return identityPath(identity) + "/messages/events/" + formatParams(bag);
@@ -96,10 +91,10 @@ export function readPropertyBag(bag: string): BagMessage {
   const params = parseParams(bag);
   const properties: Params = {};
   const systemProperties: { [field: string]: string } = {};
+  const keys = systemKeys();
   for (const key in params) {
-    let field: string | undefined;
-    for (const name in SYSTEM_KEYS) if (SYSTEM_KEYS[name] === key) field = name;
-    if (field) systemProperties[field] = params[key];
+    const at = key.indexOf("$.") === 0 ? keys.indexOf(key) : -1;
+    if (at > 0) systemProperties[keys[at - 1]] = params[key];
     else properties[key] = params[key];
   }
   return { properties, systemProperties };

@@ -93,8 +93,6 @@ const enum Limit {
   ReprovisionMinMs = 60000,
   ReprovisionMaxMs = 3600000,
 }
-// CONNACK codes that say the credentials were refused (PROTOCOL.md 4: provision again after these).
-const AUTH_REFUSALS = ["CONNECT_REFUSED_IDENTIFIER", "CONNECT_REFUSED_BAD_CREDENTIALS", "CONNECT_REFUSED_NOT_AUTHORIZED"];
 
 function clientClosed(): LiteError {
   return liteError("CLIENT_CLOSED", "the client was closed");
@@ -450,7 +448,9 @@ export class HubClient {
       if (this.state_ !== State.Waiting) return; // a listener closed the client
     }
     if (error && error.code === "SAS_RENEWAL") return this.open_();
-    const refused = !!error && AUTH_REFUSALS.indexOf(error.code) >= 0;
+    // CONNACK 2, 4 and 5 say the credentials were refused (PROTOCOL.md 4: provision again after these).
+    const status = error && error.code.indexOf("CONNECT_REFUSED_") === 0 ? error.status : 0;
+    const refused = status === 2 || status === 4 || status === 5;
     this.authFailures_ = refused ? this.authFailures_ + 1 : 0;
     if (!this.everConnected_ && error && !error.retryable && !(refused && this.reprovision)) {
       // Before any success, a failure retrying cannot fix is the caller's to hear about.

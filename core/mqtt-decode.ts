@@ -27,9 +27,23 @@ export interface DecoderOptions {
   extraPackets?: ExtraPacketParser;
 }
 
-// Required low nibble of the fixed header per packet type (2.2.2); -1 = PUBLISH's own flags.
-const FIXED_FLAGS = [-2, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, -2];
-const ACK_NAMES = ["", "", "", "", "puback", "pubrec", "pubrel", "pubcomp", "", "", "", "unsuback"];
+// (Lookup tables are written as code: on a device every element of a table is a variable.)
+
+/** Required low nibble of the fixed header of `type` (2.2.2); -1 = PUBLISH's own flags, -2 = no such type. */
+function fixedFlags(type: number): number {
+  if (type === 0 || type === 15) return -2;
+  if (type === PacketType.Publish) return -1;
+  return type === PacketType.Pubrel || type === PacketType.Subscribe || type === PacketType.Unsubscribe ? 2 : 0;
+}
+
+/** The acknowledgements that carry only a packet id: PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK. */
+function ackName(type: number): string | undefined {
+  if (type === PacketType.Puback) return "puback";
+  if (type === PacketType.Pubrec) return "pubrec";
+  if (type === PacketType.Pubrel) return "pubrel";
+  if (type === PacketType.Pubcomp) return "pubcomp";
+  return type === PacketType.Unsuback ? "unsuback" : undefined;
+}
 
 export function truncated(what: string) {
   return liteError("MQTT_TRUNCATED", "truncated " + what);
@@ -158,7 +172,7 @@ export class MqttDecoder {
     const first = buf[start];
     const type = first >> 4;
     const flags = first & 0x0f;
-    const expected = FIXED_FLAGS[type];
+    const expected = fixedFlags(type);
     if (expected === -2) throw liteError("MQTT_BAD_TYPE", "packet type " + type);
     if (expected === -1) {
       if ((flags & 0x06) === 0x06) throw liteError("MQTT_BAD_QOS", "PUBLISH with QoS 3");
@@ -203,9 +217,10 @@ export class MqttDecoder {
       } else {
         packet = { cmd: "publish", topic, payload: buf.subarray(at, end), qos, dup: (first & 8) !== 0, retain: (first & 1) !== 0 };
       }
-    } else if (ACK_NAMES[type]) {
-      if (remaining !== 2) throw lengthMismatch(ACK_NAMES[type]);
-      packet = { cmd: ACK_NAMES[type], messageId: readPacketId(buf, pos, end) } as AckPacket;
+    } else if (ackName(type)) {
+      const cmd = ackName(type) as string;
+      if (remaining !== 2) throw lengthMismatch(cmd);
+      packet = { cmd, messageId: readPacketId(buf, pos, end) } as AckPacket;
     } else if (type === PacketType.Connack) {
       if (remaining !== 2) throw lengthMismatch("CONNACK");
       // 3.2.2.1: bits 7-1 of the acknowledge flags are reserved; 3.2.2.3: codes 6-255 are reserved.

@@ -63,7 +63,6 @@ const enum State {
 }
 
 // CONNACK return codes 1-5 (3.2.2.3), each with its own stable code.
-const REFUSALS = ["PROTOCOL", "IDENTIFIER", "UNAVAILABLE", "BAD_CREDENTIALS", "NOT_AUTHORIZED"];
 
 function timeout(what: string): LiteError {
   return liteError(what + "_TIMEOUT", "no " + what + " in time", { retryable: true });
@@ -352,7 +351,10 @@ export class MqttSession {
       if (packet.cmd !== "connack") problem = "expected CONNACK, got " + packet.cmd;
       else if (packet.returnCode) {
         const code = packet.returnCode;
-        return this.close_(liteError("CONNECT_REFUSED_" + REFUSALS[code - 1], "CONNACK " + code, { status: code, retryable: code === 3 }));
+        // A table as a string: split only when a connection is refused (an array would be a
+        // variable per element on a device, for good).
+        const reason = "PROTOCOL IDENTIFIER UNAVAILABLE BAD_CREDENTIALS NOT_AUTHORIZED".split(" ")[code - 1];
+        return this.close_(liteError("CONNECT_REFUSED_" + reason, "CONNACK " + code, { status: code, retryable: code === 3 }));
       } else {
         this.state_ = State.Connected;
         events.push({ type: "connected", sessionPresent: packet.sessionPresent });
