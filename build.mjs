@@ -116,7 +116,10 @@ async function espruinoModule(file, contents, plugins) {
     // builds assert on an arrow that uses `this` inside an operand they skip (`a && (() => this.x)`),
     // a shape the minifier makes from early returns (measured on 2v29, seven places).
     supported: { arrow: false },
-    minify: true,
+    minifyWhitespace: true,
+    minifySyntax: true,
+    // READABLE_NAMES=1 node build.mjs keeps names, to read a stack trace on a device (costs memory there).
+    minifyIdentifiers: !process.env.READABLE_NAMES,
     mangleProps: /_$/,
     mangleCache,
     plugins,
@@ -154,6 +157,10 @@ await espruinoModule(
    module.exports = { ${names}, espruinoPlatform, DpsClient, HubClient, connectViaDps, unload };`,
   [espruinoNatives],
 );
+
+// The renamed members (minified name -> source name), to read a stack trace from a device.
+const renamed = Object.fromEntries(Object.entries(mangleCache).filter(([, to]) => to !== false).map(([from, to]) => [to, from]));
+writeFileSync(at("dist/espruino/renamed-members.json"), JSON.stringify(renamed, null, 1) + "\n");
 
 // Dev-only: the end-to-end demo and the simulator it starts (npm start).
 await build({
