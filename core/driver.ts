@@ -3,7 +3,7 @@
 // wants written, and re-arms its one timer to the session's next deadline. All IO goes through
 // the Platform, so this lives in core and is tested against a fake platform with virtual time.
 import { liteError, type LiteError } from "./errors";
-import type { Platform, PlatformSocket, SocketTarget } from "./platform";
+import type { Platform, PlatformSocket, SocketHandlers, SocketTarget } from "./platform";
 import type { MqttSession, SessionEvent } from "./session";
 
 export interface DriverOptions {
@@ -11,17 +11,26 @@ export interface DriverOptions {
   connectTimeoutMs?: number;
 }
 
-export class SessionDriver {
+/**
+ * The driver is itself the socket handlers object: the platform passes each call the socket it is
+ * about, so nothing is made per connection (on Espruino each closure costs ~10 variables for as
+ * long as its socket lives, measured), and a socket being closed is told apart from the current one.
+ */
+export class SessionDriver implements SocketHandlers {
   readonly session: MqttSession;
   private readonly platform_: Platform;
   private readonly listener_: (event: SessionEvent) => void;
   private readonly connectTimeoutMs_: number;
   private socket_: PlatformSocket | undefined;
+  private host_ = "";
+  /** The SAS token for the CONNECT of the socket being opened, forgotten once sent. */
+  private password_: string | undefined;
   /** True once the current socket is open and the session has written CONNECT on it. */
   private opened_ = false;
+  /** When an unopened socket times out (monotonic ms), or -1. One timer serves it and the session. */
+  private openDeadline_ = -1;
   private timer_: unknown;
   private timerDeadline_ = -1;
-  private openTimer_: unknown;
   private pumping_ = false;
   private pumpAgain_ = false;
   /** A socket this driver closed, until the platform says it is closed, and who waits for that. */
@@ -44,34 +53,37 @@ export class SessionDriver {
   /** Opens a socket to `target`; CONNECT (with `password`) goes out once it is open. */
   open(target: SocketTarget, password?: string): void {
     if (this.socket_) throw liteError("ALREADY_CONNECTED", "already open");
-    const platform = this.platform_;
-    let socket: PlatformSocket | undefined;
-    const current = () => socket !== undefined && socket === this.socket_;
-    this.openTimer_ = platform.setTimer(this.connectTimeoutMs_, () => {
-      this.openTimer_ = undefined;
-      if (current() && !this.opened_) this.socketGone_(liteError("CONNECT_TIMEOUT", "no connection to " + target.host, { retryable: true }), true);
-    });
     this.opened_ = false;
-    socket = this.socket_ = platform.connect(target, {
-      connected: () => {
-        if (!current()) return;
-        this.clearOpenTimer_();
-        this.opened_ = true;
-        this.session.connectionOpened(platform.now(), password);
-        // The token is in CONNECT now; nothing keeps it for the socket's lifetime.
-        password = undefined;
-        this.pump();
-      },
-      data: (bytes) => {
-        if (!current()) return;
-        this.session.receive(bytes, platform.now());
-        this.pump();
-      },
-      closed: (error) => {
-        if (current()) this.socketGone_(error, false);
-        else if (socket === this.closingSocket_) this.closed_();
-      },
-    });
+    this.host_ = target.host;
+    this.password_ = password;
+    this.openDeadline_ = this.platform_.now() + this.connectTimeoutMs_;
+    this.socket_ = this.platform_.connect(target, this);
+    this.armTimer_();
+  }
+
+  /** Platform callback: `socket` is open. */
+  connected(socket: PlatformSocket): void {
+    if (socket !== this.socket_) return;
+    this.openDeadline_ = -1;
+    this.opened_ = true;
+    const password = this.password_;
+    // The token is in CONNECT now; nothing keeps it for the socket's lifetime.
+    this.password_ = undefined;
+    this.session.connectionOpened(this.platform_.now(), password);
+    this.pump();
+  }
+
+  /** Platform callback: bytes from `socket`. */
+  data(bytes: Uint8Array, socket: PlatformSocket): void {
+    if (socket !== this.socket_) return;
+    this.session.receive(bytes, this.platform_.now());
+    this.pump();
+  }
+
+  /** Platform callback: `socket` is closed, on its own (with `error`) or because we closed it. */
+  closed(error: LiteError | undefined, socket: PlatformSocket): void {
+    if (socket === this.socket_) this.socketGone_(error, false);
+    else if (socket === this.closingSocket_) this.closed_();
   }
 
   /** Ends the connection cleanly (DISCONNECT); `failure` also fails every queued publish. */
@@ -80,7 +92,8 @@ export class SessionDriver {
     if (unopened) {
       this.socket_ = undefined;
       this.closingSocket_ = unopened;
-      this.clearOpenTimer_();
+      this.openDeadline_ = -1;
+      this.password_ = undefined;
       unopened.close();
       this.listener_({ type: "closed" });
     }
@@ -140,7 +153,6 @@ export class SessionDriver {
     this.flush_();
     this.socket_ = undefined;
     this.closingSocket_ = socket;
-    this.clearOpenTimer_();
     socket.close();
   }
 
@@ -162,7 +174,8 @@ export class SessionDriver {
     const wasOpened = this.opened_;
     this.socket_ = undefined;
     this.opened_ = false;
-    this.clearOpenTimer_();
+    this.openDeadline_ = -1;
+    this.password_ = undefined;
     if (socket && closeIt) this.closingSocket_ = socket;
     if (socket) socket.close();
     if (wasOpened) this.session.connectionClosed(this.platform_.now(), error);
@@ -171,14 +184,10 @@ export class SessionDriver {
     if (!this.socket_ && !this.closingSocket_) this.closed_();
   }
 
-  private clearOpenTimer_(): void {
-    if (this.openTimer_ !== undefined) this.platform_.clearTimer(this.openTimer_);
-    this.openTimer_ = undefined;
-  }
-
   private armTimer_(): void {
     const deadline = this.session.nextDeadline();
-    const next = deadline === undefined ? -1 : deadline;
+    let next = deadline === undefined ? -1 : deadline;
+    if (this.openDeadline_ >= 0 && (next < 0 || this.openDeadline_ < next)) next = this.openDeadline_;
     if (next === this.timerDeadline_) return;
     if (this.timer_ !== undefined) this.platform_.clearTimer(this.timer_);
     this.timer_ = undefined;
@@ -187,7 +196,11 @@ export class SessionDriver {
     this.timer_ = this.platform_.setTimer(Math.max(0, next - this.platform_.now()), () => {
       this.timer_ = undefined;
       this.timerDeadline_ = -1;
-      this.session.handleTimeout(this.platform_.now());
+      const now = this.platform_.now();
+      if (this.openDeadline_ >= 0 && now >= this.openDeadline_ && this.socket_ && !this.opened_) {
+        this.socketGone_(liteError("CONNECT_TIMEOUT", "no connection to " + this.host_, { retryable: true }), true);
+      }
+      this.session.handleTimeout(now);
       this.pump();
     });
   }

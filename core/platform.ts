@@ -18,15 +18,16 @@ export interface SocketTarget {
 }
 
 /**
- * Socket callbacks. An adapter guarantees: `closed` is called exactly once per socket, after
- * which nothing else is; nothing is called synchronously from inside connect() (failures to
- * connect arrive later as `closed(error)`); `data` chunks are fresh Uint8Arrays the adapter will
- * not touch again.
+ * Socket callbacks, each given the socket it is about (the object connect() returned): one
+ * handlers object can serve every connection, with nothing made per connection. An adapter
+ * guarantees: `closed` is called exactly once per socket, after which nothing else is; nothing is
+ * called synchronously from inside connect() (failures to connect arrive later as `closed(error)`);
+ * `data` chunks are fresh Uint8Arrays the adapter will not touch again.
  */
 export interface SocketHandlers {
-  connected(): void;
-  data(bytes: Uint8Array): void;
-  closed(error?: LiteError): void;
+  connected(socket: PlatformSocket): void;
+  data(bytes: Uint8Array, socket: PlatformSocket): void;
+  closed(error: LiteError | undefined, socket: PlatformSocket): void;
 }
 
 export interface PlatformSocket {

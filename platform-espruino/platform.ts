@@ -64,11 +64,17 @@ function ignore(): void {}
 
 const NO_HANDLERS: SocketHandlers = { connected: ignore, data: ignore, closed: ignore };
 
-// The interpreter calls a socket's listeners with `this` set to the socket, so one set of
-// listeners serves every connection: no closures per connection (each costs ~10 JsVars).
+// The interpreter calls a socket's listeners, and its connect callback, with `this` set to the
+// socket, so one set of listeners serves every connection: no closures per connection (each
+// costs ~10 JsVars, and would keep the scope it was made in).
+function onConnect(this: RawSocket): void {
+  const socket = this.owner_;
+  if (socket && !socket.ended_) socket.handlers_.connected(socket);
+}
+
 function onData(this: RawSocket, data: string): void {
   const socket = this.owner_;
-  if (socket && !socket.ended_) socket.handlers_.data(E.toUint8Array(data));
+  if (socket && !socket.ended_) socket.handlers_.data(E.toUint8Array(data), socket);
 }
 
 function onError(this: RawSocket, error: { code?: number; message?: string }): void {
@@ -100,11 +106,8 @@ class EspruinoSocket implements PlatformSocket {
         connectOptions.cert = der(target.tls.cert, "CERTIFICATE");
         connectOptions.key = der(target.tls.key, "PRIVATE KEY");
       }
-      // The connect callback is queued by the interpreter (it never runs inside connect()); it is
-      // the one closure per socket, since the interpreter passes it no socket to find us by.
-      this.raw_ = require(useTls ? "tls" : "net").connect(connectOptions, () => {
-        if (!this.ended_) handlers.connected();
-      }) as RawSocket;
+      // The connect callback is queued by the interpreter: it never runs inside connect().
+      this.raw_ = require(useTls ? "tls" : "net").connect(connectOptions, onConnect) as RawSocket;
     } catch (error) {
       // Refused connections, unknown hosts and certificates it cannot take throw here; the
       // platform contract says "later".
@@ -129,7 +132,7 @@ class EspruinoSocket implements PlatformSocket {
     if (this.raw_) this.raw_.owner_ = undefined as unknown as EspruinoSocket;
     this.raw_ = undefined;
     this.handlers_ = NO_HANDLERS;
-    handlers.closed(this.failure_);
+    handlers.closed(this.failure_, this);
   }
 
   write(bytes: Uint8Array): void {

@@ -56,23 +56,23 @@ class NodeSocket implements PlatformSocket {
     } catch (error) {
       // Bad PEM or options throw synchronously; the platform contract says failures come later.
       const failure = liteError("TLS_CONFIG_INVALID", target.host + ": " + (error as Error).message);
-      setTimeout(() => handlers.closed(failure), 0);
+      setTimeout(() => handlers.closed(failure, this), 0);
       return;
     }
     this.socket_ = socket;
     let failure: LiteError | undefined;
     let closed = false;
     socket.setNoDelay(true);
-    socket.once("secureConnect", () => handlers.connected());
+    socket.once("secureConnect", () => handlers.connected(this));
     socket.on("data", (chunk: Buffer) => {
-      if (!closed) handlers.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+      if (!closed) handlers.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), this);
     });
     socket.on("error", (error) => {
       failure = failure || socketError(error, target.host);
     });
     socket.once("close", () => {
       closed = true;
-      handlers.closed(failure);
+      handlers.closed(failure, this);
     });
   }
 

@@ -38,7 +38,7 @@ export class FakeSocket implements PlatformSocket {
   }
 
   accept(): void {
-    this.handlers.connected();
+    this.handlers.connected(this);
   }
 
   /** Everything the client wrote since the last call, as mqtt-packet packets. */
@@ -49,11 +49,11 @@ export class FakeSocket implements PlatformSocket {
   }
 
   send(packet: any): void {
-    this.handlers.data(generateWithMqttPacket(packet));
+    this.handlers.data(generateWithMqttPacket(packet), this);
   }
 
   sendBytes(bytes: Uint8Array): void {
-    this.handlers.data(bytes);
+    this.handlers.data(bytes, this);
   }
 
   /** The server side ends the connection (with an error, as a failed socket would). */
@@ -68,7 +68,7 @@ export class FakeSocket implements PlatformSocket {
   private end(error: LiteError | undefined): void {
     if (this.ended) return;
     this.ended = true;
-    this.handlers.closed(error);
+    this.handlers.closed(error, this);
   }
 }
 

@@ -383,7 +383,8 @@ export class EspruinoEnvironment {
     let endedByUs = false;
     let ended = false;
     let closed = false;
-    socket.on("connect", () => later(() => callback && callback())); // TCP up; TLS may still be shaking hands
+    // TCP up (TLS may still be shaking hands); like listeners, the callback gets the socket as `this`.
+    socket.on("connect", () => later(() => callback && callback.call(espruinoSocket)));
     socket.on("data", (data: Buffer) => {
       for (let at = 0; at < data.length; at += CHUNK) {
         const chunk = this.byteString(data.subarray(at, Math.min(data.length, at + CHUNK)).toString("latin1"));
