@@ -107,47 +107,43 @@ export class MqttDecoder {
   push(chunk: Uint8Array): LiteError | undefined {
     if (this.failure_) return this.failure_;
     try {
-      this.consume_(chunk);
+      const end = chunk.length;
+      let offset = 0;
+      while (offset < end) {
+        const gathering = this.gathering_;
+        if (gathering) {
+          const take = Math.min(gathering.length - this.gathered_, end - offset);
+          gathering.set(chunk.subarray(offset, offset + take), this.gathered_);
+          this.gathered_ += take;
+          offset += take;
+          if (this.gathered_ === gathering.length) this.complete_(gathering);
+        } else if (this.headLength_ > 0) {
+          // The header was split: add one byte at a time until its length is known.
+          this.head_[this.headLength_++] = chunk[offset++];
+          const total = this.frameLength_(this.head_, 0, this.headLength_);
+          if (total >= 0) {
+            this.startGathering_(total, this.head_.subarray(0, this.headLength_));
+            this.headLength_ = 0;
+          }
+        } else {
+          const total = this.frameLength_(chunk, offset, end);
+          if (total < 0) {
+            this.head_.set(chunk.subarray(offset, end));
+            this.headLength_ = end - offset;
+            offset = end;
+          } else if (offset + total <= end) {
+            this.parse_(chunk, offset, offset + total);
+            offset += total;
+          } else {
+            this.startGathering_(total, chunk.subarray(offset, end));
+            offset = end;
+          }
+        }
+      }
     } catch (error) {
       this.failure_ = error as LiteError;
     }
     return this.failure_;
-  }
-
-  private consume_(chunk: Uint8Array): void {
-    const end = chunk.length;
-    let offset = 0;
-    while (offset < end) {
-      const gathering = this.gathering_;
-      if (gathering) {
-        const take = Math.min(gathering.length - this.gathered_, end - offset);
-        gathering.set(chunk.subarray(offset, offset + take), this.gathered_);
-        this.gathered_ += take;
-        offset += take;
-        if (this.gathered_ === gathering.length) this.complete_(gathering);
-      } else if (this.headLength_ > 0) {
-        // The header was split: add one byte at a time until its length is known.
-        this.head_[this.headLength_++] = chunk[offset++];
-        const total = this.frameLength_(this.head_, 0, this.headLength_);
-        if (total >= 0) {
-          this.startGathering_(total, this.head_.subarray(0, this.headLength_));
-          this.headLength_ = 0;
-        }
-      } else {
-        const total = this.frameLength_(chunk, offset, end);
-        if (total < 0) {
-          this.head_.set(chunk.subarray(offset, end));
-          this.headLength_ = end - offset;
-          offset = end;
-        } else if (offset + total <= end) {
-          this.parse_(chunk, offset, offset + total);
-          offset += total;
-        } else {
-          this.startGathering_(total, chunk.subarray(offset, end));
-          offset = end;
-        }
-      }
-    }
   }
 
   private startGathering_(total: number, first: Uint8Array): void {

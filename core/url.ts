@@ -40,6 +40,9 @@ function hexValue(code: number): number {
  * decode IoT Hub property bags without it; the HTML form convention (space as `+`) is the option.
  */
 export function urlDecode(text: string, plusAsSpace?: boolean): string {
+  // Nothing to decode (the usual property value: $rid=1, $version=5): no copy and no UTF-8 pass,
+  // which on a device also keeps the deepest stack of an incoming message a few frames shorter.
+  if (text.indexOf("%") < 0 && (!plusAsSpace || text.indexOf("+") < 0)) return text;
   // Work on the UTF-8 bytes: every %XX is ASCII, so decoding in place only ever shortens the array.
   const bytes = utf8Encode(text);
   let length = 0;

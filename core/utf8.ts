@@ -75,54 +75,54 @@ function illFormed(offset: number) {
 }
 
 /**
- * Decodes bytes[start, end) as UTF-8. Throws UTF8_INVALID on ill-formed input, and on U+0000
- * when `forbidNul` is set (MQTT strings may not contain it).
- */
-export function utf8Decode(bytes: Uint8Array, start: number, end: number, forbidNul?: boolean): string {
-  return utf8Scan(bytes, start, end, forbidNul, true) as string;
-}
-
-/**
- * Checks bytes[start, end) as utf8Decode does, without making text (for runtimes whose strings
- * hold the bytes themselves). Returns true when they are all ASCII (and not U+0000).
+ * Checks that bytes[start, end) are well-formed UTF-8, and with `forbidNul` free of U+0000 (MQTT
+ * strings may not contain it); throws UTF8_INVALID where they are not. Returns true when they are
+ * all ASCII. Runtimes whose strings hold the bytes themselves need nothing more (Espruino).
  */
 export function utf8Validate(bytes: Uint8Array, start: number, end: number, forbidNul?: boolean): boolean {
-  return utf8Scan(bytes, start, end, forbidNul, false) === true;
-}
-
-/** Validates, and with `makeText` decodes; without it, returns whether the bytes were ASCII. */
-function utf8Scan(bytes: Uint8Array, start: number, end: number, forbidNul: boolean | undefined, makeText: boolean): string | boolean {
   let ascii = true;
-  for (let i = start; ascii && i < end; i++) if (bytes[i] >= 0x80 || bytes[i] === 0) ascii = false;
-  if (ascii) return makeText ? bytesToString(bytes, start, end) : true;
-
-  let text = "";
-  let units: number[] = [];
   let i = start;
   while (i < end) {
     const at = i;
     const lead = bytes[i++];
-    let code: number;
     if (lead < 0x80) {
       if (lead === 0 && forbidNul) throw liteError("UTF8_INVALID", "U+0000 at byte " + at);
-      code = lead;
-    } else {
-      let count: number;
-      let min: number;
-      if (lead >= 0xc2 && lead <= 0xdf) { count = 1; code = lead & 0x1f; min = 0x80; }
-      else if (lead >= 0xe0 && lead <= 0xef) { count = 2; code = lead & 0x0f; min = 0x800; }
-      else if (lead >= 0xf0 && lead <= 0xf4) { count = 3; code = lead & 0x07; min = 0x10000; }
-      else throw illFormed(at);
-      if (i + count > end) throw illFormed(at);
-      for (let k = 0; k < count; k++) {
-        const next = bytes[i++];
-        if ((next & 0xc0) !== 0x80) throw illFormed(at);
-        code = (code << 6) | (next & 0x3f);
-      }
-      // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8.
-      if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) throw illFormed(at);
+      continue;
     }
-    if (!makeText) continue;
+    ascii = false;
+    let count: number;
+    let code: number;
+    let min: number;
+    if (lead >= 0xc2 && lead <= 0xdf) { count = 1; code = lead & 0x1f; min = 0x80; }
+    else if (lead >= 0xe0 && lead <= 0xef) { count = 2; code = lead & 0x0f; min = 0x800; }
+    else if (lead >= 0xf0 && lead <= 0xf4) { count = 3; code = lead & 0x07; min = 0x10000; }
+    else throw illFormed(at);
+    if (i + count > end) throw illFormed(at);
+    for (let k = 0; k < count; k++) {
+      const next = bytes[i++];
+      if ((next & 0xc0) !== 0x80) throw illFormed(at);
+      code = (code << 6) | (next & 0x3f);
+    }
+    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8.
+    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) throw illFormed(at);
+  }
+  return ascii;
+}
+
+/**
+ * Decodes bytes[start, end) as UTF-8: validated first (utf8Validate, same errors), so the
+ * decoding itself only reads what each lead byte announces.
+ */
+export function utf8Decode(bytes: Uint8Array, start: number, end: number, forbidNul?: boolean): string {
+  if (utf8Validate(bytes, start, end, forbidNul)) return bytesToString(bytes, start, end);
+  let text = "";
+  let units: number[] = [];
+  let i = start;
+  while (i < end) {
+    const lead = bytes[i++];
+    const count = lead < 0x80 ? 0 : lead < 0xe0 ? 1 : lead < 0xf0 ? 2 : 3;
+    let code = count ? lead & (0x3f >> count) : lead;
+    for (let k = 0; k < count; k++) code = (code << 6) | (bytes[i++] & 0x3f);
     if (code >= 0x10000) {
       code -= 0x10000;
       units.push(0xd800 + (code >> 10), 0xdc00 + (code & 0x3ff));
@@ -132,7 +132,7 @@ function utf8Scan(bytes: Uint8Array, start: number, end: number, forbidNul: bool
       units = [];
     }
   }
-  return makeText ? text + String.fromCharCode.apply(null, units) : false;
+  return text + String.fromCharCode.apply(null, units);
 }
 
 /** One char per byte, natively when the platform can. */
