@@ -136,7 +136,7 @@ async function espruinoModule(file, contents, plugins) {
 mkdirSync(at("dist/espruino"), { recursive: true });
 const features = [
   await espruinoModule(ESPRUINO_MAIN + "-dps", `import { DpsClient } from "../core/dps"; module.exports = { DpsClient };`, [fromMainModule]),
-  await espruinoModule(ESPRUINO_MAIN + "-hub", `import { HubClient } from "../core/hub"; import { connectProvisioned } from "../core/hub-dps"; module.exports = { HubClient, connectProvisioned };`, [fromMainModule]),
+  await espruinoModule(ESPRUINO_MAIN + "-hub", `import { HubClient } from "../core/hub"; import { hubClientFor } from "../core/hub-dps"; module.exports = { HubClient, hubClientFor };`, [fromMainModule]),
 ];
 // The main module exports exactly the shared names the feature modules use, plus the public API:
 // the names read off the required module in their code, kept if the shared core exports them

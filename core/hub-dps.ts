@@ -47,17 +47,26 @@ export interface ViaDps {
   provisioning: DpsResult;
 }
 
+/**
+ * The client for the hub `provisioning` assigned, not yet connected: it provisions again with
+ * `provisioner` when the hub keeps refusing it, and `options.setup` has seen it.
+ */
+export function hubClientFor(platform: Platform, options: ViaDpsOptions, provisioning: DpsResult, provisioner: (dps: DpsOptions) => Provisioning): HubClient {
+  const client = new HubClient(platform, hubOptionsFromDps(platform, options.dps, provisioning, options.hub));
+  client.reprovisionAfter = options.reprovisionAfter || 3;
+  client.reprovision = () => {
+    const run = provisioner(options.dps);
+    return { result: run.register().then((fresh) => hubOptionsFromDps(platform, options.dps, fresh, options.hub)), cancel: () => run.cancel() };
+  };
+  if (options.setup) options.setup(client);
+  return client;
+}
+
 /** Provisions with `provisioner` (unless a cached result is given), then connects to the assigned hub. */
 export function connectProvisioned(platform: Platform, options: ViaDpsOptions, provisioner: (dps: DpsOptions) => Provisioning): Promise<ViaDps> {
   const start = options.cached ? Promise.resolve(options.cached) : provisioner(options.dps).register();
   return start.then((provisioning) => {
-    const client = new HubClient(platform, hubOptionsFromDps(platform, options.dps, provisioning, options.hub));
-    client.reprovisionAfter = options.reprovisionAfter || 3;
-    client.reprovision = () => {
-      const run = provisioner(options.dps);
-      return { result: run.register().then((fresh) => hubOptionsFromDps(platform, options.dps, fresh, options.hub)), cancel: () => run.cancel() };
-    };
-    if (options.setup) options.setup(client);
+    const client = hubClientFor(platform, options, provisioning, provisioner);
     return client.connect().then(() => ({ client, provisioning }));
   });
 }
