@@ -109,8 +109,8 @@ export class HubClient {
   private listeners_: { [event: string]: Listener[] } = {};
   private options_: HubOptions;
   private hub_: ResolvedHub;
-  private session_: MqttSession;
-  private driver_: SessionDriver;
+  private session_!: MqttSession;
+  private driver_!: SessionDriver;
   private readonly twin_: TwinRequests;
   private state_ = State.Idle;
   private everConnected_ = false;
@@ -140,8 +140,7 @@ export class HubClient {
     this.platform_ = platform;
     this.options_ = options;
     this.hub_ = resolveHub(options);
-    this.session_ = this.newSession_();
-    this.driver_ = this.newDriver_();
+    this.attach_();
     this.twin_ = new TwinRequests(platform, (topic, payload) => this.publishRequest_(topic, payload), options.requestTimeoutMs || 30000);
   }
 
@@ -293,11 +292,12 @@ export class HubClient {
 
   // ---- connection internals ---------------------------------------------------------------------
 
-  private newSession_(): MqttSession {
+  /** A session and its driver for the current identity (at construction, and after provisioning again). */
+  private attach_(): void {
     const options = this.options_;
     const will = options.will;
     const limits = this.platform_.limits || {};
-    return new MqttSession({
+    this.session_ = new MqttSession({
       clientId: this.hub_.clientId,
       username: this.hub_.username,
       clean: !!options.clean,
@@ -309,13 +309,11 @@ export class HubClient {
       maxPacketBytes: options.maxPacketBytes || limits.maxPacketBytes,
       will: will ? { topic: telemetryTopic(this.hub_.identity, will.properties, will), payload: will.payload, qos: will.qos || 0 } : undefined,
     });
-  }
-
-  private newDriver_(): SessionDriver {
+    // Events of a driver replaced since are not this client's any more.
     const driver: SessionDriver = new SessionDriver(this.platform_, this.session_, (event) => {
       if (driver === this.driver_) this.handleEvent_(event);
-    }, { connectTimeoutMs: this.options_.requestTimeoutMs });
-    return driver;
+    }, { connectTimeoutMs: options.requestTimeoutMs });
+    this.driver_ = driver;
   }
 
   private open_(): void {
@@ -460,14 +458,11 @@ export class HubClient {
     // PROTOCOL.md 4: provision again on repeated refusals of the credentials, or after many
     // failed attempts of any kind (the assigned hub may be gone).
     if (this.reprovision && ((refused && this.authFailures_ >= this.reprovisionAfter) || this.attempt_ >= 10)) return this.provisionAgain_();
-    this.reconnectTimer_ = this.platform_.setTimer(this.backoff_(), () => {
+    const delay = backoffDelay(this.attempt_++, this.platform_.random(), this.options_.reconnectMinMs || 1000, this.options_.reconnectMaxMs || 60000);
+    this.reconnectTimer_ = this.platform_.setTimer(delay, () => {
       this.reconnectTimer_ = undefined;
       if (this.state_ === State.Waiting) this.open_();
     });
-  }
-
-  private backoff_(): number {
-    return backoffDelay(this.attempt_++, this.platform_.random(), this.options_.reconnectMinMs || 1000, this.options_.reconnectMaxMs || 60000);
   }
 
   /** Provisions again, after a wait that grows with each round in a row (the first is at once). */
@@ -508,8 +503,7 @@ export class HubClient {
   private retarget_(options: HubOptions): void {
     this.options_ = options;
     this.hub_ = resolveHub(options);
-    this.session_ = this.newSession_();
-    this.driver_ = this.newDriver_();
+    this.attach_();
     this.lastDesiredVersion_ = -1;
     // Telemetry queued for the old identity's session cannot move (its topic names the old
     // device): fail it, retryable, so no promise waits forever and nothing vanishes silently.

@@ -16,16 +16,18 @@ export interface TwinResponse {
   body?: any;
 }
 
+// Internal record: members end in "_" so the Espruino build gives them short names (on the
+// interpreter a property name over four characters costs a variable more, per pending request).
 interface TwinRequest {
-  rid: string;
-  topic: (rid: string) => string;
-  payload: string;
-  sent: boolean;
-  retries: number;
-  deadline: unknown;
-  retryTimer: unknown;
-  resolve: (response: TwinResponse) => void;
-  reject: (error: LiteError) => void;
+  rid_: string;
+  topic_: (rid: string) => string;
+  payload_: string;
+  sent_: boolean;
+  retries_: number;
+  deadline_: unknown;
+  retryTimer_: unknown;
+  resolve_: (response: TwinResponse) => void;
+  reject_: (error: LiteError) => void;
 }
 
 const enum Retry {
@@ -49,9 +51,9 @@ export class TwinRequests {
 
   request(topic: (rid: string) => string, payload: string): Promise<TwinResponse> {
     return new Promise<TwinResponse>((resolve, reject) => {
-      const request: TwinRequest = { rid: "", topic, payload, sent: false, retries: 0, deadline: undefined, retryTimer: undefined, resolve, reject };
-      request.deadline = this.platform_.setTimer(this.timeoutMs_, () => {
-        request.deadline = undefined;
+      const request: TwinRequest = { rid_: "", topic_: topic, payload_: payload, sent_: false, retries_: 0, deadline_: undefined, retryTimer_: undefined, resolve_: resolve, reject_: reject };
+      request.deadline_ = this.platform_.setTimer(this.timeoutMs_, () => {
+        request.deadline_ = undefined;
         this.settle_(request, liteError("TWIN_TIMEOUT", "no twin response in time", { retryable: true }));
       });
       this.requests_.push(request);
@@ -62,18 +64,18 @@ export class TwinRequests {
   /** Sends every request still waiting for a connection (call once subscriptions are in place). */
   flush(): void {
     const waiting = this.requests_.slice();
-    for (let i = 0; i < waiting.length; i++) if (!waiting[i].sent && waiting[i].retryTimer === undefined) this.trySend_(waiting[i]);
+    for (let i = 0; i < waiting.length; i++) if (!waiting[i].sent_ && waiting[i].retryTimer_ === undefined) this.trySend_(waiting[i]);
   }
 
   /** The connection dropped: answers to what was sent on it will never come, so send again later. */
   connectionLost(): void {
-    for (let i = 0; i < this.requests_.length; i++) this.requests_[i].sent = false;
+    for (let i = 0; i < this.requests_.length; i++) this.requests_[i].sent_ = false;
   }
 
   /** Settles the request this response answers (a response to no pending request is ignored). */
   handleResponse(status: number, params: Params, payload: Uint8Array): void {
     let request: TwinRequest | undefined;
-    for (let i = 0; i < this.requests_.length; i++) if (this.requests_[i].sent && this.requests_[i].rid === params["$rid"]) request = this.requests_[i];
+    for (let i = 0; i < this.requests_.length; i++) if (this.requests_[i].sent_ && this.requests_[i].rid_ === params["$rid"]) request = this.requests_[i];
     if (!request) return;
     const response: TwinResponse = { status };
     if (params["$version"] !== undefined) response.version = parseInt(params["$version"], 10);
@@ -89,10 +91,10 @@ export class TwinRequests {
     let message = "the twin request failed with status " + status;
     if (response.body && response.body.message) message += ": " + response.body.message;
     const error = liteError(STATUS_CODES[status] || (status >= 500 ? "TWIN_SERVICE_ERROR" : "TWIN_UNEXPECTED_STATUS"), message, { status, retryable });
-    if (!retryable || request.retries >= Retry.Max) return this.settle_(request, error);
-    request.sent = false;
-    request.retryTimer = this.platform_.setTimer(backoffDelay(request.retries++, this.platform_.random(), 1000, 10000), () => {
-      request.retryTimer = undefined;
+    if (!retryable || request.retries_ >= Retry.Max) return this.settle_(request, error);
+    request.sent_ = false;
+    request.retryTimer_ = this.platform_.setTimer(backoffDelay(request.retries_++, this.platform_.random(), 1000, 10000), () => {
+      request.retryTimer_ = undefined;
       this.trySend_(request);
     });
   }
@@ -102,9 +104,9 @@ export class TwinRequests {
   }
 
   private trySend_(request: TwinRequest): void {
-    request.rid = String(++this.lastRid_);
+    request.rid_ = String(++this.lastRid_);
     try {
-      request.sent = this.send_(request.topic(request.rid), request.payload);
+      request.sent_ = this.send_(request.topic_(request.rid_), request.payload_);
     } catch (error) {
       this.settle_(request, error as LiteError);
     }
@@ -114,9 +116,9 @@ export class TwinRequests {
     const index = this.requests_.indexOf(request);
     if (index < 0) return;
     this.requests_.splice(index, 1);
-    if (request.deadline !== undefined) this.platform_.clearTimer(request.deadline);
-    if (request.retryTimer !== undefined) this.platform_.clearTimer(request.retryTimer);
-    if (error) request.reject(error);
-    else request.resolve(response as TwinResponse);
+    if (request.deadline_ !== undefined) this.platform_.clearTimer(request.deadline_);
+    if (request.retryTimer_ !== undefined) this.platform_.clearTimer(request.retryTimer_);
+    if (error) request.reject_(error);
+    else request.resolve_(response as TwinResponse);
   }
 }
