@@ -10,7 +10,7 @@ import { bundleBytes, checkSize, formatFindings } from "./espruino-gate";
 
 const BUDGET_BYTES = 16000;
 /** Not the budget: a ceiling against growth for the one module still over it. */
-const MAIN_CEILING_BYTES = 23000;
+const MAIN_CEILING_BYTES = 22000;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");
