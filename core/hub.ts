@@ -528,7 +528,6 @@ export class HubClient {
     }
   }
 
-  /** Sends a twin request now if subscribed; false means it waits for the next connection. */
   /** Sends a twin request or method response on this connection now; false when not ready. */
   private publishRequest_(topic: string, payload: string | Uint8Array): boolean {
     if (this.state_ !== State.Ready || !this.session_.sendNow(topic, payload)) return false;
