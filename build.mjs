@@ -127,8 +127,16 @@ async function espruinoModule(file, contents, plugins) {
     legalComments: "none",
     logLevel: "warning",
     write: false,
+    metafile: !!process.env.SIZES,
   });
   Object.assign(mangleCache, result.mangleCache);
+  // SIZES=1 node build.mjs prints each source file's share of each Espruino module.
+  if (result.metafile) {
+    for (const [path, { inputs }] of Object.entries(result.metafile.outputs)) {
+      const rows = Object.entries(inputs).map(([input, { bytesInOutput }]) => [bytesInOutput, input]).sort((a, b) => b[0] - a[0]);
+      console.log(path.split("/").pop(), rows.map(([n, input]) => n + " " + input).join("\n  "));
+    }
+  }
   const code = result.outputFiles[0].text;
   writeFileSync(result.outputFiles[0].path, code);
   return code;
