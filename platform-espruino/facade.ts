@@ -60,7 +60,7 @@ export function connectViaDps(platform: Platform, options: ViaDpsOptions): Promi
   return new Promise<ViaDps>((resolve, reject) => {
     const connect = (provisioning: DpsResult) => {
       try {
-        const client: HubClientClass = require(Module.Hub).hubClientFor(platform, options, provisioning, (dps: DpsOptions) => provisioner(platform, dps));
+        const client: HubClientClass = require(Module.Hub).hubClientFor(platform, options, provisioning, provisioner);
         client.connect().then(() => resolve({ client, provisioning }), reject);
       } catch (error) {
         reject(error);
