@@ -82,6 +82,13 @@ function holdsId(list: Pending[], id: number): boolean {
   return false;
 }
 
+/** A decoder for one connection. Its callback is made here, not in connectionOpened: a closure
+ * keeps the whole scope it was made in, and that one holds the connection's password (the SAS
+ * token), which would then stay in memory as long as the connection. */
+function decoderFor(session: MqttSession, maxPacketBytes: number | undefined): MqttDecoder {
+  return new MqttDecoder((packet) => session.handlePacket_(packet), { maxPacketBytes });
+}
+
 export class MqttSession {
   private readonly options_: SessionOptions;
   private readonly keepAliveMs_: number;
@@ -126,7 +133,7 @@ export class MqttSession {
     this.now_ = now;
     if (this.state_ !== State.Idle) this.connectionClosed(now);
     // Each connection gets its own decoder: a packet half-read on the old one is void.
-    this.decoder_ = new MqttDecoder((packet) => this.handlePacket_(packet), { maxPacketBytes: this.options_.maxPacketBytes });
+    this.decoder_ = decoderFor(this, this.options_.maxPacketBytes);
     this.state_ = State.Connecting;
     this.answerDeadline_ = now + this.ackTimeoutMs_;
     this.lastReceivedAt_ = now;
@@ -342,7 +349,8 @@ export class MqttSession {
     this.events_.push({ type: "closed", error });
   }
 
-  private handlePacket_(packet: MqttPacket): void {
+  /** Internal: the decoder's callback (see decoderFor). */
+  handlePacket_(packet: MqttPacket): void {
     if (this.state_ === State.Idle) return; // a packet after the connection was failed in the same chunk
     this.answerDeadline_ = -1; // any packet proves the link alive (and CONNACK ends its wait)
     const events = this.events_;
