@@ -54,15 +54,17 @@ function checkTopicName(topic: unknown, what: string): number {
   return length;
 }
 
-/** Topic filters: '#' only as the whole last level, '+' only as a whole level (4.7.1). */
+/** Topic filters: '#' only as the whole last level, '+' only as a whole level (4.7.1). Checked
+ * in place: splitting into levels made an array of strings at the memory peak of a device's
+ * connection (SUBSCRIBE goes out as CONNACK comes in; it ran out of memory there, measured). */
 function checkTopicFilter(filter: unknown): number {
   const length = stringLength(filter, "topic filter");
-  const levels = (filter as string).split("/");
+  const text = filter as string;
+  const last = text.length - 1;
   let valid = length > 0;
-  for (let i = 0; i < levels.length && valid; i++) {
-    const level = levels[i];
-    if (level.indexOf("#") >= 0) valid = level === "#" && i === levels.length - 1;
-    else if (level.indexOf("+") >= 0) valid = level === "+";
+  for (let i = 0; i <= last && valid; i++) {
+    const c = text[i];
+    if (c === "#" || c === "+") valid = (i === 0 || text[i - 1] === "/") && (i === last || (c === "+" && text[i + 1] === "/"));
   }
   if (!valid) throw liteError("MQTT_BAD_TOPIC", "bad topic filter " + filter);
   return length;

@@ -178,6 +178,11 @@ test("invalid arguments are refused with a code and nothing is encoded", () => {
     ["will topic with wildcard", connect({ will: { topic: "w/#", payload: "" } }), "MQTT_BAD_TOPIC"],
     ["SUBSCRIBE with no filters", () => encodeSubscribe({ cmd: "subscribe", messageId: 1, subscriptions: [] }), "MQTT_BAD_ARGUMENT"],
     ["SUBSCRIBE '#' not last", () => encodeSubscribe({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "a/#/b", qos: 0 }] }), "MQTT_BAD_TOPIC"],
+    ...["a#", "#/", "a/b#", "+a", "a/+b", "a/#/", "##", "++", "#+"].map((topic) => [
+      "SUBSCRIBE '" + topic + "'",
+      () => encodeSubscribe({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic, qos: 0 }] }),
+      "MQTT_BAD_TOPIC",
+    ] as [string, () => unknown, string]),
     ["SUBSCRIBE 'a+'", () => encodeSubscribe({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "a+/b", qos: 0 }] }), "MQTT_BAD_TOPIC"],
     ["SUBSCRIBE empty filter", () => encodeSubscribe({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "", qos: 0 }] }), "MQTT_BAD_TOPIC"],
     ["SUBSCRIBE QoS 2", () => encodeSubscribe({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "a", qos: 2 }] }), "MQTT_BAD_QOS"],
@@ -194,7 +199,7 @@ test("invalid arguments are refused with a code and nothing is encoded", () => {
 });
 
 test("valid wildcard filters are accepted", () => {
-  for (const topic of ["#", "+", "a/+/c", "a/#", "+/+/#", "$iothub/twin/res/#", "/", "a//b"]) {
+  for (const topic of ["#", "+", "a/+/c", "a/#", "+/+/#", "$iothub/twin/res/#", "/", "a//b", "/+", "+/", "/#", "+/#", "caf\u00e9/+"]) {
     const bytes = encodeSubscribe({ cmd: "subscribe", messageId: 9, subscriptions: [{ topic, qos: 1 }] });
     assert.equal(comparable(parseWithMqttPacket(bytes)[0]).subscriptions, [{ topic, qos: 1 }]);
   }

@@ -1,0 +1,15 @@
+import * as acorn from "acorn";
+import * as walk from "acorn-walk";
+import { readFileSync } from "node:fs";
+const f = process.argv[2];
+const src = readFileSync(f, "utf8");
+const ast = acorn.parse(src, { ecmaVersion: 2020 });
+const top = [];
+for (const n of ast.body) if (n.type === "FunctionDeclaration") top.push(n);
+const counts = {};
+walk.full(ast, (n) => { if (n.type === "Identifier") counts[n.name] = (counts[n.name] || 0) + 1; });
+const rows = top.map((n) => [counts[n.id.name] - 1, n.end - n.start, n.params.length, src.slice(n.start, Math.min(n.end, n.start + 110))]);
+rows.sort((a, b) => a[0] - b[0]);
+for (const r of rows) console.log(r[0], r[1], r[2], r[3]);
+let methods = 0; walk.full(ast, (n) => { if (n.type === "MethodDefinition") methods++; });
+console.log("top functions", top.length, "methods", methods);
