@@ -172,6 +172,7 @@ for (const [file, entry] of Object.entries(featureEntries)) {
   for (const name of names) used.add(name);
   await espruinoModule(file, entry, [fromMainModule([...names].sort())]);
 }
+used.add("parseJson"); // public too: firmware parses method and C2D payloads with it
 const names = [...used].sort().join(", ");
 await espruinoModule(
   ESPRUINO_MAIN,

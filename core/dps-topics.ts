@@ -3,7 +3,7 @@
 import { liteError, type LiteError } from "./errors";
 import { parseStatusTopic } from "./params";
 import { urlEncode } from "./url";
-import { utf8Decode } from "./utf8";
+import { parseJson } from "./json";
 
 /** The response filter and prefix (a const enum: inlined, no variables on a device). */
 export const enum DpsTopic {
@@ -72,7 +72,7 @@ export function parseDpsResponse(topic: string, payload: Uint8Array): DpsRespons
   let body = {};
   if (payload.length) {
     try {
-      body = JSON.parse(utf8Decode(payload, 0, payload.length));
+      body = parseJson(payload);
     } catch (error) {
       throw badResponse("DPS response body is not JSON (status " + parsed.status + ")");
     }

@@ -19,14 +19,14 @@ import {
   type SystemProperties,
 } from "./hub-topics";
 import { hubPassword, resolveHub, type HubOptions, type ResolvedHub } from "./hub-options";
-import { toJson } from "./json";
+import { parseJson, toJson } from "./json";
 import type { Params } from "./params";
 import type { Platform } from "./platform";
 import type { PublishPacket, Subscription } from "./mqtt-packets";
 import { backoffDelay } from "./retry";
 import { MqttSession, type SessionEvent } from "./session";
 import { TwinRequests } from "./twin-requests";
-import { utf8Decode, utf8Length } from "./utf8";
+import { utf8Length } from "./utf8";
 
 export interface TelemetryOptions extends SystemProperties {
   /** Application properties (string values), sent in the topic's property bag. */
@@ -545,7 +545,7 @@ export class HubClient {
       if (twin) return this.twin_.handleResponse(twin.status, twin.params, payload);
       const desiredVersion = readDesiredTopic(topic);
       if (desiredVersion !== undefined) {
-        const patch = payload.length ? JSON.parse(utf8Decode(payload, 0, payload.length)) : {};
+        const patch = payload.length ? parseJson(payload) : {};
         if (typeof patch["$version"] !== "number") patch["$version"] = desiredVersion;
         return this.deliverDesired_(patch, false);
       }

@@ -20,6 +20,7 @@ export { hmacSha256 } from "./crypto";
 export { base64Encode, base64Decode } from "./base64";
 export { urlEncode, urlDecode } from "./url";
 export { utf8Encode, utf8Decode } from "./utf8";
+export { parseJson, toJson } from "./json";
 export { HubClient, type C2dMessage, type MethodHandler, type MethodRequest, type MethodResponse, type TelemetryOptions, type Twin } from "./hub";
 export type { HubOptions, HubWill } from "./hub-options";
 export type { SystemProperties } from "./hub-topics";

@@ -6,7 +6,7 @@ import { liteError, type LiteError } from "./errors";
 import type { Params } from "./params";
 import type { Platform } from "./platform";
 import { backoffDelay } from "./retry";
-import { utf8Decode } from "./utf8";
+import { parseJson } from "./json";
 
 export interface TwinResponse {
   status: number;
@@ -81,7 +81,7 @@ export class TwinRequests {
     if (params["$version"] !== undefined) response.version = parseInt(params["$version"], 10);
     if (payload.length) {
       try {
-        response.body = JSON.parse(utf8Decode(payload, 0, payload.length));
+        response.body = parseJson(payload);
       } catch (error) {
         return this.settle_(request, liteError("TWIN_BAD_RESPONSE", "twin response body is not JSON (status " + status + ")"));
       }

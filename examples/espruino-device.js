@@ -44,7 +44,9 @@ function live(client) {
 function setup(client) {
   // Attached before connecting, so nothing that arrives right away is missed.
   client.onMethod("blink", function (request) {
-    digitalPulse(LED1, 1, 200);
+    // parseJson, not JSON.parse(E.toString(...)): it keeps text that senders escape (\u00e9) as UTF-8.
+    var body = request.payload.length ? azure.parseJson(request.payload) : {};
+    digitalPulse(LED1, 1, body.ms || 200);
     return { status: 200, payload: { blinked: true } };
   });
   client.on("message", function (message) {

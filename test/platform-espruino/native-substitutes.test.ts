@@ -47,8 +47,8 @@ test("the SHA-256 stand-in says the firmware lacks native crypto, with a code", 
 function textSubstitutes(unicode: boolean) {
   const code = buildSync({
     stdin: {
-      contents: `import { utf8Decode, utf8Encode, utf8Length, utf8Write } from "./native-utf8"; import { toJson } from "./native-json";
-        module.exports = { utf8Decode, utf8Encode, utf8Length, utf8Write, toJson };`,
+      contents: `import { utf8Decode, utf8Encode, utf8Length, utf8Write } from "./native-utf8"; import { parseJson, toJson } from "./native-json";
+        module.exports = { utf8Decode, utf8Encode, utf8Length, utf8Write, parseJson, toJson };`,
       resolveDir: join(process.cwd(), "platform-espruino"),
       loader: "ts",
     },
@@ -104,6 +104,29 @@ test("JSON on byte-string firmware: escapes of UTF-8 bytes go back to raw bytes,
   }
 });
 
+// Non-ASCII written as escapes, the way .NET's System.Text.Json and others write it, next to raw
+// UTF-8 and escapes that must stay what they are.
+const ESCAPED_JSON = String.raw`{"city":"Z\u00fcrich \u20ac","raw":"Zürich","emoji":"\ud83d\ude00","lone":"\ud800x","late":"x\udc00","plain":"\u0041\u005c\u0022\\u00e9\n","caf\u00e9":1}`;
+const ESCAPED_VALUE = { city: "Zürich €", raw: "Zürich", emoji: "😀", lone: "\ufffdx", late: "x\ufffd", plain: 'A\\"\\u00e9\n', "café": 1 };
+
+test("JSON on byte-string firmware: parsed text is UTF-8 bytes, escaped characters included", () => {
+  const { env, text } = textSubstitutes(false);
+  try {
+    const parsed = text.parseJson(new Uint8Array(Buffer.from(ESCAPED_JSON, "utf8")));
+    const expected: { [key: string]: unknown } = {};
+    for (const [key, value] of Object.entries(ESCAPED_VALUE)) expected[asByteString(key)] = typeof value === "string" ? asByteString(value) : value;
+    assert.equal(JSON.parse(JSON.stringify(parsed)), expected);
+    // Without escapes the text goes to JSON.parse as it is.
+    assert.equal(JSON.parse(JSON.stringify(text.parseJson(new Uint8Array(Buffer.from('{"a":[1,"é"]}', "utf8"))))), { a: [1, asByteString("é")] });
+    for (const bad of ['{"a":"\\u+0e9"}', '{"a":"\\u 0e9"}', '{"a":"\\u00"}', '{"a":"\\u00e']) {
+      assert.throws(() => text.parseJson(new Uint8Array(Buffer.from(bad, "utf8"))), undefined, "malformed escape refused: " + bad);
+    }
+    assert.is(errorCode(() => text.parseJson(new Uint8Array([0x22, 0xc3, 0x22]))), "UTF8_INVALID");
+  } finally {
+    env.dispose();
+  }
+});
+
 test("text on Unicode firmware: strings held as characters go out as UTF-8 and come back as characters", () => {
   const { env, text } = textSubstitutes(true);
   try {
@@ -115,8 +138,11 @@ test("text on Unicode firmware: strings held as characters go out as UTF-8 and c
       assert.equal(Array.from(text.utf8Encode(value)), Array.from(bytes), "encode " + i);
       assert.is(text.utf8Length(value), bytes.length);
       assert.is(JSON.parse(text.toJson(env.value({ v: value }))).v, value, "JSON " + i);
+      assert.is(text.parseJson(new Uint8Array(Buffer.from(JSON.stringify({ v: value }), "utf8"))).v, value, "parseJson " + i);
     }
     assert.is(errorCode(() => text.utf8Decode(new Uint8Array([0x61, 0xc0, 0xaf]), 0, 3)), "UTF8_INVALID");
+    // The firmware's own JSON.parse reads escapes right (lone surrogates stay, as in any JSON.parse).
+    assert.equal(JSON.parse(JSON.stringify(text.parseJson(new Uint8Array(Buffer.from(ESCAPED_JSON, "utf8"))))), JSON.parse(JSON.stringify(JSON.parse(ESCAPED_JSON))));
   } finally {
     env.dispose();
   }
