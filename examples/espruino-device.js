@@ -63,7 +63,7 @@ function setup(client) {
   });
 }
 
-// Memory: this needs about 2,700 variables (an ESP32 with PSRAM; see the README). On a
+// Memory: this needs about 2,600 variables (an ESP32 with PSRAM; see the README). On a
 // 2,500-variable ESP32, provision once, save connected.provisioning.assignedHub and deviceId, and
 // on later boots use new azure.HubClient(platform, { hostName, deviceId, sharedAccessKey })
 // directly: it fits, but does not provision again by itself if the hub refuses the device.
