@@ -29,9 +29,11 @@ export function hubOptionsFromDps(platform: Platform, dps: DpsOptions, result: D
   options.hostName = result.assignedHub;
   options.deviceId = result.deviceId;
   options.sharedAccessKey = deviceKeyFor(dps, platform.crypto);
-  options.cert = dps.cert;
-  options.key = dps.key;
-  if (options.ca === undefined) options.ca = dps.ca;
+  // The credential proved to DPS replaces any in `extra`; no member is made just to hold
+  // undefined (each costs a variable or two on a device, for the client's life).
+  if (options.cert !== dps.cert) options.cert = dps.cert;
+  if (options.key !== dps.key) options.key = dps.key;
+  if (options.ca === undefined && dps.ca !== undefined) options.ca = dps.ca;
   return options;
 }
 
@@ -58,19 +60,20 @@ export type Provisioner = (platform: Platform, dps: DpsOptions) => Provisioning;
 export function hubClientFor(platform: Platform, options: ViaDpsOptions, provisioning: DpsResult, provisioner: Provisioner): HubClient {
   const client = new HubClient(platform, hubOptionsFromDps(platform, options.dps, provisioning, options.hub));
   client.reprovisionAfter = options.reprovisionAfter || 3;
-  client.reprovision = reprovisionWith(platform, options, provisioner);
+  client.reprovision = reprovisionWith(platform, options.dps, options.hub, provisioner);
   if (options.setup) options.setup(client);
   return client;
 }
 
 /** The client's reprovision hook, made here so that the closure it keeps for the client's whole
- * life holds these three values only: the interpreter keeps a closure's entire enclosing scope,
+ * life holds these four values only: the interpreter keeps a closure's entire enclosing scope,
  * and one made in hubClientFor kept the caller's promises and the first DPS result too (measured
- * on Espruino: ~240 variables for as long as the client lived). */
-function reprovisionWith(platform: Platform, options: ViaDpsOptions, provisioner: Provisioner): Reprovision {
+ * on Espruino: ~240 variables for as long as the client lived); the options object would keep a
+ * cached assignment and the setup function. */
+function reprovisionWith(platform: Platform, dps: DpsOptions, hub: HubOptions | undefined, provisioner: Provisioner): Reprovision {
   return () => {
-    const run = provisioner(platform, options.dps);
-    return { result: run.register().then((fresh) => hubOptionsFromDps(platform, options.dps, fresh, options.hub)), cancel: () => run.cancel() };
+    const run = provisioner(platform, dps);
+    return { result: run.register().then((fresh) => hubOptionsFromDps(platform, dps, fresh, hub)), cancel: () => run.cancel() };
   };
 }
 
