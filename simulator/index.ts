@@ -54,6 +54,9 @@ export interface SimulatorOptions {
   dps?: DpsBehaviour;
   /** Default 0: an ephemeral port. */
   port?: number;
+  /** A connection that sends no CONNECT within this many milliseconds is closed (record
+   * closeReason "no-connect-in-time"). Default 30,000. */
+  connectWaitMs?: number;
 }
 
 export interface Simulator {
@@ -115,6 +118,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     caPem: authority.certificatePem,
     clock,
     port: options.port,
+    connectWaitMs: options.connectWaitMs,
     route: (host) => {
       if (host !== undefined && dpsNames.has(host)) return { service: "dps", open: (c) => dps.open(c) };
       const hub = host === undefined ? undefined : hubServices.get(host);

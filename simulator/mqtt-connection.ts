@@ -33,6 +33,11 @@ const PHASE_CONNECTING = 1; // CONNECT given to the service, CONNACK not sent ye
 const PHASE_CONNECTED = 2; // CONNACK 0 sent
 const PHASE_CLOSED = 3; // closing or closed: nothing more is read or written
 
+/** How long a connection may stay open without sending CONNECT, unless the simulator is told
+ * otherwise. Azure does not publish its figure; brokers commonly wait 10-30 s. Without any limit a
+ * client that opens TLS and then hangs would hold its connection (and a test) forever. */
+export const DEFAULT_CONNECT_WAIT_MS = 30_000;
+
 /** Azure's load balancer ends idle TCP after 29.45 minutes, so its hubs wait at most 1767 s, whatever the keep-alive. */
 const MAX_SERVER_KEEP_ALIVE_MS = 1767 * 1000;
 
@@ -48,10 +53,12 @@ export class MqttServerConnection {
   private keepAliveTimer: ReturnType<typeof setTimeout> | undefined;
   private lastMessageId = 0;
 
-  constructor(socket: TLSSocket, record: ConnectionRecord, clock: () => number) {
+  constructor(socket: TLSSocket, record: ConnectionRecord, clock: () => number, connectWaitMs = DEFAULT_CONNECT_WAIT_MS) {
     this.socket = socket;
     this.record = record;
     this.clock = clock;
+    // The keep-alive timer's slot watches for CONNECT until it comes (receive() stops it).
+    this.keepAliveTimer = setTimeout(() => this.drop("no-connect-in-time"), connectWaitMs);
     this.parser.on("packet", (packet: Packet) => this.receive(packet));
     this.parser.on("error", (error: Error) => {
       this.note("protocol-error", error.message);

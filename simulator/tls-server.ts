@@ -30,6 +30,8 @@ export interface TlsListenerOptions {
   /** Milliseconds since the simulator started; stamps every record. */
   clock: () => number;
   port?: number;
+  /** How long a connection may wait before sending CONNECT; default DEFAULT_CONNECT_WAIT_MS. */
+  connectWaitMs?: number;
 }
 
 export class TlsListener {
@@ -127,7 +129,7 @@ export class TlsListener {
       record.clientCertificateTrusted = socket.authorized;
     }
     this.connections.push(record);
-    const connection = new MqttServerConnection(socket, record, this.options.clock);
+    const connection = new MqttServerConnection(socket, record, this.options.clock, this.options.connectWaitMs);
     this.live.add(connection);
     socket.on("close", () => this.live.delete(connection));
     if (!route) return connection.drop(host ? "no-service-for-host" : "no-sni");

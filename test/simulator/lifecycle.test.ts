@@ -77,6 +77,24 @@ test("the server drops a client silent for 1.5 x its keep-alive (MQTT-3.1.2-24)"
   }
 });
 
+test("a connection that sends no CONNECT in time is closed; one that does is kept", async () => {
+  const sim = await startSimulator({ connectWaitMs: 300 });
+  try {
+    const key = randomBytes(32).toString("base64");
+    sim.dps.enrollIndividual({ registrationId: "prompt-1", attestation: { type: "symmetricKey", primaryKey: key } });
+    const silent = await RawMqttClient.open({ port: sim.port, servername: sim.dpsHost, ca: sim.ca });
+    const { client: prompt } = await openDps(sim, { registrationId: "prompt-1", key });
+    assert.ok(await silent.closesWithin(2000), "the silent connection is closed");
+    assert.ok(await prompt.staysQuiet(600), "the one that sent CONNECT stays open past the wait");
+    const silentRecord = sim.connections.find((record) => record.packets.length === 0);
+    assert.is(silentRecord?.closedBy, "server");
+    assert.is(silentRecord?.closeReason, "no-connect-in-time");
+    await prompt.end();
+  } finally {
+    await sim.close();
+  }
+});
+
 test("close() ends connections in every state and leaves no handle or timer behind", async () => {
   // Earlier tests' sockets may take a moment to be released; start from a settled process.
   await waitFor(() => Object.keys(activeResources()).length === 0, "earlier sockets to be released");
