@@ -195,6 +195,9 @@ export class DpsClient {
     if (options.ca || options.cert) target.tls = { ca: options.ca, cert: options.cert, key: options.key };
     this.step_({ step: "connect", host: target.host, atMs: 0 });
     driver.open(target, password);
+    // The driver's listener above keeps this whole scope on Espruino (a closure there holds every
+    // local of the function it was made in): let it not keep the SAS token too.
+    password = undefined;
   }
 
   private handleEvent_(event: SessionEvent): void {

@@ -103,6 +103,18 @@ function payloadBytes(payload: unknown): Uint8Array | string {
   return toJson(payload);
 }
 
+/** How a method call is answered, made apart from invokeMethod_: on Espruino a closure keeps its
+ * whole enclosing scope, and there that holds the request payload (up to the packet limit) for as
+ * long as an asynchronous handler runs. */
+function methodReplies(client: HubClient, name: string, rid: string): { done: (response: MethodResponse) => void; failed: (error: unknown) => void } {
+  const done = (response: MethodResponse) => {
+    const status = response && typeof response.status === "number" && response.status % 1 === 0 ? response.status : 500;
+    const payload = response ? response.payload : undefined;
+    client.publishRequest_(methodResponseTopic(status, rid), payload instanceof Uint8Array ? payload : toJson(payload));
+  };
+  return { done, failed: (error) => done({ status: 500, payload: { message: "method " + name + " failed: " + String((error as Error).message || error) } }) };
+}
+
 export class HubClient {
   private readonly platform_: Platform;
   /** Event listeners by event name (Espruino has no node:events). */
@@ -141,7 +153,7 @@ export class HubClient {
     this.options_ = options;
     this.hub_ = resolveHub(options);
     this.attach_();
-    this.twin_ = new TwinRequests(platform, (topic, payload) => this.publishRequest_(topic, payload), options.requestTimeoutMs || 30000);
+    this.twin_ = new TwinRequests(platform, this, options.requestTimeoutMs || 30000);
   }
 
   /**
@@ -476,7 +488,15 @@ export class HubClient {
       if (this.state_ !== State.Waiting) return;
       this.emit_("reprovisioning");
       if (this.state_ !== State.Waiting) return;
-      const run = (this.reprovisioning_ = (this.reprovision as Reprovision)());
+      let run: ReprovisionRun;
+      try {
+        run = (this.reprovision as Reprovision)();
+      } catch (error) {
+        // A hook that throws (on Espruino: the DPS module missing from Storage) is a failed round,
+        // not an exception out of a timer that would leave the client waiting for nothing.
+        run = { result: Promise.reject(error), cancel: () => undefined };
+      }
+      this.reprovisioning_ = run;
       run.result.then(
         (options) => {
           if (this.reprovisioning_ !== run) return;
@@ -528,8 +548,9 @@ export class HubClient {
     }
   }
 
-  /** Sends a twin request or method response on this connection now; false when not ready. */
-  private publishRequest_(topic: string, payload: string | Uint8Array): boolean {
+  /** Internal (TwinSender, method replies): sends a twin request or method response on this
+   * connection now; false when not ready. */
+  publishRequest_(topic: string, payload: string | Uint8Array): boolean {
     if (this.state_ !== State.Ready || !this.session_.sendNow(topic, payload)) return false;
     this.driver_.pump();
     return true;
@@ -561,19 +582,15 @@ export class HubClient {
 
   private invokeMethod_(name: string, rid: string, payload: Uint8Array): void {
     const handler = this.methods_[name] || this.methods_["*"];
-    const respond = (response: MethodResponse) => {
-      const status = response && typeof response.status === "number" && response.status % 1 === 0 ? response.status : 500;
-      const payload = response ? response.payload : undefined;
-      this.publishRequest_(methodResponseTopic(status, rid), payload instanceof Uint8Array ? payload : toJson(payload));
-    };
-    const fail = (error: unknown) => respond({ status: 500, payload: { message: "method " + name + " failed: " + String((error as Error).message || error) } });
-    if (!handler) return respond({ status: 501, payload: { message: "no handler for method " + name } });
+    const reply = methodReplies(this, name, rid);
+    if (!handler) return reply.done({ status: 501, payload: { message: "no handler for method " + name } });
     try {
       const result = handler({ name, payload });
-      if (result && typeof (result as Promise<MethodResponse>).then === "function") (result as Promise<MethodResponse>).then(respond, fail);
-      else respond(result as MethodResponse);
+      if (result && typeof (result as Promise<MethodResponse>).then === "function") (result as Promise<MethodResponse>).then(reply.done, reply.failed);
+      else reply.done(result as MethodResponse);
     } catch (error) {
-      fail(error);
+      reply.failed(error);
     }
   }
+
 }

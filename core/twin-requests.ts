@@ -35,17 +35,23 @@ const enum Retry {
 }
 const STATUS_CODES: { [status: number]: string } = { 400: "TWIN_BAD_REQUEST", 429: "TWIN_THROTTLED" };
 
+/** Where requests go out: the hub client. An object rather than a callback, since on Espruino a
+ * closure keeps its whole enclosing scope (the client's first options, with its key) alive. */
+export interface TwinSender {
+  /** Publishes on the current connection; false when there is none (the request waits). */
+  publishRequest_(topic: string, payload: string): boolean;
+}
+
 export class TwinRequests {
   private readonly platform_: Platform;
-  /** Publishes on the current connection; false when there is none (the request waits). */
-  private readonly send_: (topic: string, payload: string) => boolean;
+  private readonly sender_: TwinSender;
   private readonly timeoutMs_: number;
   private requests_: TwinRequest[] = [];
   private lastRid_ = 0;
 
-  constructor(platform: Platform, send: (topic: string, payload: string) => boolean, timeoutMs: number) {
+  constructor(platform: Platform, sender: TwinSender, timeoutMs: number) {
     this.platform_ = platform;
-    this.send_ = send;
+    this.sender_ = sender;
     this.timeoutMs_ = timeoutMs;
   }
 
@@ -106,7 +112,7 @@ export class TwinRequests {
   private trySend_(request: TwinRequest): void {
     request.rid_ = String(++this.lastRid_);
     try {
-      request.sent_ = this.send_(request.topic_(request.rid_), request.payload_);
+      request.sent_ = this.sender_.publishRequest_(request.topic_(request.rid_), request.payload_);
     } catch (error) {
       this.settle_(request, error as LiteError);
     }

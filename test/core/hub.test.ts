@@ -397,6 +397,32 @@ test("provisioning again after a stable life waits longer each round in a row", 
   assert.ok(Math.max(...gaps) >= 60000 || gaps.some((gap) => gap > 0), "later rounds wait: " + gaps.join(","));
 });
 
+test("a provisioning hook that throws is a failed round: an error event, and the client keeps trying", async () => {
+  const { platform, client, events } = setup({ reconnectMinMs: 10, reconnectMaxMs: 20 });
+  let calls = 0;
+  client.reprovision = () => {
+    calls++;
+    throw { code: "MODULE_MISSING", message: "no DPS module in Storage", retryable: true };
+  };
+  client.reprovisionAfter = 1;
+  const connecting = client.connect();
+  serve(platform.lastSocket);
+  await connecting;
+  platform.lastSocket.drop();
+  for (let t = 0; t < 4 * 3600000 && calls < 2; t += 1000) {
+    platform.advance(1000);
+    await platform.settle();
+    const socket = platform.lastSocket;
+    if (!socket.isClosed && socket.written.length === 0) {
+      socket.accept();
+      socket.send({ cmd: "connack", returnCode: 5, sessionPresent: false });
+    }
+  }
+  assert.is(calls, 2, "a second round came after the throw");
+  assert.ok(events.some((e) => e[0] === "error" && (e[1] as { code?: string }).code === "MODULE_MISSING"));
+  client.close();
+});
+
 test("close() during provisioning again cancels it", async () => {
   const { platform, client } = setup();
   let cancelled = 0;
