@@ -172,7 +172,9 @@ for (const [file, entry] of Object.entries(featureEntries)) {
   for (const name of names) used.add(name);
   await espruinoModule(file, entry, [fromMainModule([...names].sort())]);
 }
-used.add("parseJson"); // public too: firmware parses method and C2D payloads with it
+// Public too: what platform-espruino/index.ts (the module's declared API) exports from the shared core.
+const declared = await build({ entryPoints: [at("platform-espruino/index.ts")], bundle: true, format: "esm", write: false, metafile: true, logLevel: "silent", outfile: "index.js", external: ["tls", "net", "crypto"] });
+for (const name of Object.values(declared.metafile.outputs)[0].exports) if (exported.has(name)) used.add(name);
 const names = [...used].sort().join(", ");
 await espruinoModule(
   ESPRUINO_MAIN,

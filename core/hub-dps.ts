@@ -13,7 +13,8 @@ export interface ViaDpsOptions {
   dps: DpsOptions;
   /** Hub settings other than identity and credential (model id, keep-alive, will, bounds...). */
   hub?: HubOptions;
-  /** A DPS result saved from an earlier run: connect to that hub without provisioning first. */
+  /** A DPS result saved from an earlier run: connect to that hub without provisioning first.
+   * Only its assignedHub and deviceId are read (a client's hostName and deviceId will do). */
   cached?: DpsResult;
   /** Consecutive credential refusals by the hub before provisioning again. Default 3. */
   reprovisionAfter?: number;

@@ -10,7 +10,7 @@ var WIFI_PASSWORD = "my-password";
 var ID_SCOPE = "0ne00XXXXXX";
 var REGISTRATION_ID = "esp32-kitchen-01";
 var DEVICE_KEY = "base64 key of the enrollment"; // or groupKey: the group enrollment key
-var SAVED = "azure-dps.json"; // the DPS result, so a reboot goes straight to the hub
+var SAVED = "azure-dps.json"; // the hub and device id DPS assigned, so a reboot goes straight there
 
 var wifi = require("Wifi");
 var storage = require("Storage");
@@ -27,14 +27,14 @@ function whenTimeIsSet(then) {
 function live(client) {
   var seq = 0;
   setInterval(function () {
-    seq++;
-    client.sendTelemetry({ seq: seq, temperature: E.getTemperature() }).then(
+    var n = ++seq; // this message's number: acknowledgements may come late, after the next ones
+    client.sendTelemetry({ seq: n, temperature: E.getTemperature() }).then(
       function () {
-        console.log("telemetry", seq, "acknowledged");
+        console.log("telemetry", n, "acknowledged");
       },
       function (error) {
         // QUEUE_FULL while offline for long; the message is not silently dropped: we hear of it.
-        console.log("telemetry", seq, "failed:", error.code);
+        console.log("telemetry", n, "failed:", error.code);
       }
     );
   }, 60000);
@@ -46,8 +46,16 @@ function setup(client) {
   client.onMethod("blink", function (request) {
     // parseJson, not JSON.parse(E.toString(...)): it keeps text that senders escape (\u00e9) as UTF-8.
     var body = request.payload.length ? azure.parseJson(request.payload) : {};
-    digitalPulse(LED1, 1, body.ms || 200);
+    digitalPulse(LED1, 1, (body && body.ms) || 200);
     return { status: 200, payload: { blinked: true } };
+  });
+  // Save where the device lives on every connection: the client provisions again by itself when
+  // the hub keeps refusing it, and the next boot should go to the new hub, not the refused one.
+  client.on("connected", function () {
+    var saved = storage.readJSON(SAVED, true);
+    if (!saved || saved.assignedHub !== client.hostName || saved.deviceId !== client.deviceId) {
+      storage.writeJSON(SAVED, { assignedHub: client.hostName, deviceId: client.deviceId });
+    }
   });
   client.on("message", function (message) {
     console.log("cloud-to-device:", E.toString(message.payload), JSON.stringify(message.properties));
@@ -64,7 +72,7 @@ function setup(client) {
 }
 
 // Memory: this needs about 2,600 variables (an ESP32 with PSRAM; see the README). On a
-// 2,500-variable ESP32, provision once, save connected.provisioning.assignedHub and deviceId, and
+// 2,500-variable ESP32, provision once (the assignedHub and deviceId are saved), and
 // on later boots use new azure.HubClient(platform, { hostName, deviceId, sharedAccessKey })
 // directly: it fits, but does not provision again by itself if the hub refuses the device.
 function start() {
@@ -77,7 +85,6 @@ function start() {
     })
     .then(
       function (connected) {
-        storage.writeJSON(SAVED, connected.provisioning);
         console.log("on", connected.client.hostName, "as", connected.client.deviceId, "free vars", process.memory().free);
         live(connected.client);
       },

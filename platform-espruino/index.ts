@@ -7,4 +7,6 @@ export type { HubOptions, HubWill } from "../core/hub-options";
 export { connectViaDps } from "../core/connect-via-dps";
 export type { ViaDps, ViaDpsOptions } from "../core/hub-dps";
 export { utf8Decode } from "../core/utf8";
+export { parseJson } from "../core/json";
+export { unload } from "./facade";
 export type { LiteError } from "../core/errors";

@@ -6,6 +6,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createPrivateKey, randomBytes, X509Certificate } from "node:crypto";
+import { buildSync } from "esbuild";
 import { createCertificateAuthority, issueClientCertificate } from "../../simulator/certificates";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -147,7 +148,11 @@ stripped("the realm has only what Espruino has: no Node globals, no missing buil
 
 stripped("the module loads with nothing but require(), and exports the public API", ({ env }) => {
   const lib = env.require(MAIN);
-  for (const name of ["espruinoPlatform", "DpsClient", "HubClient", "connectViaDps"]) assert.type(lib[name], "function", name);
+  // Everything platform-espruino/index.ts (the module's published types) declares is there.
+  const declared = buildSync({ entryPoints: [join(process.cwd(), "platform-espruino/index.ts")], bundle: true, format: "esm", write: false, metafile: true, logLevel: "silent", outfile: "index.js", external: ["tls", "net", "crypto"] });
+  const names = Object.values(declared.metafile.outputs)[0].exports;
+  for (const name of ["espruinoPlatform", "DpsClient", "HubClient", "connectViaDps", "parseJson", "utf8Decode", "unload"]) assert.ok(names.includes(name), name + " declared");
+  for (const name of names) assert.type(lib[name], "function", name);
   assert.is(env.liveTimers, 0, "loading starts no timer");
   assert.is(env.stats.opened, 0, "loading opens no socket");
 });
