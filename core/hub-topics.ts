@@ -1,8 +1,20 @@
 // IoT Hub's device topics as pure functions (PROTOCOL.md 3): the topics a device publishes and
 // subscribes to, property bags, and the reading of what arrives into typed records.
 import { liteError } from "./errors";
-import { formatParams, parseParams, parseStatusTopic, type Params, type StatusTopic } from "./params";
+import { parseParams, parseStatusTopic, type Params, type StatusTopic } from "./params";
 import type { HubIdentity } from "./identity";
+import { urlEncode } from "./url";
+
+/** URL-encodes keys and values into `key=value&...`, in insertion order (the property bags of
+ * telemetry topics; here, not in params.ts, so only the hub module carries it on a device). */
+export function formatParams(params: Params): string {
+  let text = "";
+  for (const key in params) {
+    if (params[key] === undefined) continue;
+    text += (text ? "&" : "") + urlEncode(key) + "=" + urlEncode(String(params[key]));
+  }
+  return text;
+}
 
 /** Topic filters and prefixes (a const enum: inlined, no variables on a device). */
 export const enum HubTopic {

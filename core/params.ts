@@ -1,7 +1,7 @@
 // `key=value&key2=value2` as Azure puts them in topics: the query after `?` in DPS, twin and
 // method topics, and the property bag of telemetry and cloud-to-device topics (PROTOCOL.md 3).
 import { liteError } from "./errors";
-import { urlDecode, urlEncode } from "./url";
+import { urlDecode } from "./url";
 
 export interface Params {
   [key: string]: string;
@@ -19,16 +19,6 @@ export function parseParams(text: string): Params {
     params[key] = at < 0 ? "" : urlDecode(pairs[i].substring(at + 1));
   }
   return params;
-}
-
-/** URL-encodes keys and values into `key=value&...`, in insertion order. */
-export function formatParams(params: Params): string {
-  let text = "";
-  for (const key in params) {
-    if (params[key] === undefined) continue;
-    text += (text ? "&" : "") + urlEncode(key) + "=" + urlEncode(String(params[key]));
-  }
-  return text;
 }
 
 export interface StatusTopic {

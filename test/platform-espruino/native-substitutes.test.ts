@@ -99,6 +99,10 @@ test("JSON on byte-string firmware: escapes of UTF-8 bytes go back to raw bytes,
     const json = text.toJson(value);
     assert.is(Buffer.from(json, "latin1").toString("utf8"), JSON.stringify({ city: "Zürich €", quote: 'say "hi"\\u00e9', control: "\u0001" }));
     assert.is(text.toJson(undefined), "null");
+    // Bytes that are not UTF-8 (a Latin-1 degree sign) stay escaped: valid JSON, never invalid UTF-8.
+    const mixed = text.toJson(env.value({ a: asByteString("é") + "x\xb0C", b: asByteString("é") + "xu00ab", c: "\xc3\xa9\xb0" }));
+    assert.ok(Buffer.from(mixed, "latin1").toString("utf8").indexOf("\ufffd") < 0, "valid UTF-8: " + JSON.stringify(mixed));
+    assert.equal(JSON.parse(Buffer.from(mixed, "latin1").toString("utf8")), { a: "éx°C", b: "éxu00ab", c: "\u00c3\u00a9\u00b0" });
   } finally {
     env.dispose();
   }
@@ -118,7 +122,9 @@ test("JSON on byte-string firmware: parsed text is UTF-8 bytes, escaped characte
     assert.equal(JSON.parse(JSON.stringify(parsed)), expected);
     // Without escapes the text goes to JSON.parse as it is.
     assert.equal(JSON.parse(JSON.stringify(text.parseJson(new Uint8Array(Buffer.from('{"a":[1,"é"]}', "utf8"))))), { a: [1, asByteString("é")] });
-    for (const bad of ['{"a":"\\u+0e9"}', '{"a":"\\u 0e9"}', '{"a":"\\u00"}', '{"a":"\\u00e']) {
+    // Quotes escaped inside strings do not end them; escapes outside strings are not rewritten.
+    assert.equal(JSON.parse(JSON.stringify(text.parseJson(new Uint8Array(Buffer.from('{"k\\"\\u00e9":"\\"\\u00e9\\""}', "utf8"))))), { [asByteString('k"é')]: asByteString('"é"') });
+    for (const bad of ['{"a":"\\u+0e9"}', '{"a":"\\u 0e9"}', '{"a":"\\u00"}', '{"a":"\\u00e', '{"a":\\u0500}', "[\\u00e9]", '["x",\\u04c0]']) {
       assert.throws(() => text.parseJson(new Uint8Array(Buffer.from(bad, "utf8"))), undefined, "malformed escape refused: " + bad);
     }
     assert.is(errorCode(() => text.parseJson(new Uint8Array([0x22, 0xc3, 0x22]))), "UTF8_INVALID");

@@ -9,8 +9,12 @@ import { join } from "node:path";
 import { bundleBytes, checkSize, formatFindings } from "./espruino-gate";
 
 const BUDGET_BYTES = 16000;
-/** Not the budget: a ceiling against growth for the one module still over it. */
-const MAIN_CEILING_BYTES = 22000;
+/** Not the budget: a ceiling against growth for the one module still over it. Raised from 22,000
+ * once, for correctness on byte-string firmware (parseJson turning escaped characters into UTF-8,
+ * toJson never sending invalid UTF-8: +850 bytes), in the same change that cut 1,750 from the
+ * feature modules; the three together are held too. */
+const MAIN_CEILING_BYTES = 22200;
+const TOTAL_CEILING_BYTES = 43500;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");
@@ -29,6 +33,12 @@ test("the main module does not grow past its ceiling while it is brought under t
   const findings = checkSize(main.source, MAIN_CEILING_BYTES);
   assert.is(findings.length, 0, formatFindings(findings));
   console.log("  main Espruino module: " + main.bytes + " bytes (budget " + BUDGET_BYTES + ", " + (main.bytes - BUDGET_BYTES) + " over)");
+});
+
+test("the three modules together do not grow past their ceiling", () => {
+  let total = 0;
+  for (const file of ["azure-iot-mqtt-lite.min.js", "azure-iot-mqtt-lite-dps.min.js", "azure-iot-mqtt-lite-hub.min.js"]) total += size(file).bytes;
+  assert.ok(total <= TOTAL_CEILING_BYTES, total + " bytes, over " + TOTAL_CEILING_BYTES);
 });
 
 test.run();
