@@ -11,9 +11,10 @@ import { bundleBytes, checkSize, formatFindings } from "./espruino-gate";
 const BUDGET_BYTES = 16000;
 /** Not the budget: a ceiling against growth for the one module still over it. Raised from 22,000
  * once, for correctness on byte-string firmware (parseJson turning escaped characters into UTF-8,
- * toJson never sending invalid UTF-8: +850 bytes), in the same change that cut 1,750 from the
- * feature modules; the three together are held too. */
-const MAIN_CEILING_BYTES = 22200;
+ * toJson never sending invalid UTF-8: +850 bytes) and a connectViaDps holding fewer promises at
+ * the connection's memory peak (+150), in the session that cut 1,750 from the feature modules;
+ * the three together are held too. */
+const MAIN_CEILING_BYTES = 22300;
 const TOTAL_CEILING_BYTES = 43500;
 
 function size(file: string): { source: string; bytes: number } {

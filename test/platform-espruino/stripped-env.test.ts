@@ -157,6 +157,23 @@ stripped("the module loads with nothing but require(), and exports the public AP
   assert.is(env.stats.opened, 0, "loading opens no socket");
 });
 
+stripped("connectViaDps with a bad cached assignment rejects with a typed error, it does not throw", async (context) => {
+  const lib = context.env.require(MAIN);
+  const platform = lib.espruinoPlatform();
+  const key = randomBytes(32).toString("base64");
+  let outcome: unknown;
+  try {
+    outcome = await lib.connectViaDps(platform, { dps: { idScope: "0ne00000000", registrationId: "cached-1", symmetricKey: key }, cached: { assignedHub: "", deviceId: "cached-1" } }).then(
+      () => "connected",
+      (error: { code?: string }) => error.code,
+    );
+  } catch (thrown) {
+    outcome = "threw " + String(thrown);
+  }
+  assert.is(outcome, "ARGUMENT_INVALID");
+  await nothingLeft(context);
+});
+
 stripped("the platform clock never runs back when setTime or SNTP steps the wall clock back", ({ env }) => {
   const lib = env.require(MAIN);
   const platform = lib.espruinoPlatform();
