@@ -370,6 +370,20 @@ test("provisioning again: rounds in a row wait longer; a refusal before any succ
   assert.ok(events.some((e) => e[0] === "reprovisioning"));
 });
 
+/** Runs the clock a second at a time for up to four hours, refusing the credentials of every new
+ * connection (CONNACK 5), until `done`. */
+async function refuseEveryConnectionUntil(platform: ReturnType<typeof setup>["platform"], done: () => boolean): Promise<void> {
+  for (let t = 0; t < 4 * 3600000 && !done(); t += 1000) {
+    platform.advance(1000);
+    await platform.settle();
+    const socket = platform.lastSocket;
+    if (!socket.isClosed && socket.written.length === 0) {
+      socket.accept();
+      socket.send({ cmd: "connack", returnCode: 5, sessionPresent: false });
+    }
+  }
+}
+
 test("provisioning again after a stable life waits longer each round in a row", async () => {
   const { platform, client } = setup({ reconnectMinMs: 10, reconnectMaxMs: 20 });
   const starts: number[] = [];
@@ -382,15 +396,7 @@ test("provisioning again after a stable life waits longer each round in a row", 
   serve(platform.lastSocket);
   await connecting;
   platform.lastSocket.drop();
-  for (let t = 0; t < 4 * 3600000 && starts.length < 4; t += 1000) {
-    platform.advance(1000);
-    await platform.settle();
-    const socket = platform.lastSocket;
-    if (!socket.isClosed && socket.written.length === 0) {
-      socket.accept();
-      socket.send({ cmd: "connack", returnCode: 5, sessionPresent: false });
-    }
-  }
+  await refuseEveryConnectionUntil(platform, () => starts.length >= 4);
   assert.is(starts.length, 4);
   const gaps = starts.slice(1).map((t, i) => t - starts[i]);
   assert.ok(gaps.every((gap) => gap < 3600000 + 60000), "at most an hour apart: " + gaps.join(","));
@@ -409,15 +415,7 @@ test("a provisioning hook that throws is a failed round: an error event, and the
   serve(platform.lastSocket);
   await connecting;
   platform.lastSocket.drop();
-  for (let t = 0; t < 4 * 3600000 && calls < 2; t += 1000) {
-    platform.advance(1000);
-    await platform.settle();
-    const socket = platform.lastSocket;
-    if (!socket.isClosed && socket.written.length === 0) {
-      socket.accept();
-      socket.send({ cmd: "connack", returnCode: 5, sessionPresent: false });
-    }
-  }
+  await refuseEveryConnectionUntil(platform, () => calls >= 2);
   assert.is(calls, 2, "a second round came after the throw");
   assert.ok(events.some((e) => e[0] === "error" && (e[1] as { code?: string }).code === "MODULE_MISSING"));
   client.close();
