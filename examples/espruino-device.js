@@ -41,6 +41,13 @@ function live(client) {
   client.updateReported({ firmware: "1.0.0", freeVars: process.memory().free });
 }
 
+/** The hub kept refusing the device, and provisioning again does not fit in memory next to the hub
+ * client (it needs about 3,300 variables): forget the refused hub and restart, to provision first. */
+function provisionAfterRestart() {
+  storage.erase(SAVED);
+  E.reboot();
+}
+
 function setup(client) {
   // Attached before connecting, so nothing that arrives right away is missed.
   client.onMethod("blink", function (request) {
@@ -68,6 +75,7 @@ function setup(client) {
   });
   client.on("error", function (error) {
     console.log("error:", error.code, error.message);
+    if (error.code === "DPS_NO_MEMORY") provisionAfterRestart();
   });
 }
 
@@ -90,6 +98,7 @@ function start() {
       },
       function (error) {
         console.log("could not connect:", error.code, error.message);
+        if (error.code === "DPS_NO_MEMORY") provisionAfterRestart();
       }
     );
 }

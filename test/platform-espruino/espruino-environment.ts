@@ -158,6 +158,9 @@ export class EspruinoEnvironment {
   readonly context: vm.Context;
   /** How many times the bundle called E.defrag(). */
   defrags = 0;
+  /** What process.memory().free answers (Node's heap is not the interpreter's variables): a test
+   * sets it low to see how the bundle behaves on a board short of memory. */
+  freeVariables = 10000;
   readonly stats: SocketStats = {
     opened: 0, open: 0, bytesWritten: 0, writes: 0, largestWrite: 0, nonStringWrites: 0, wideCharWrites: 0, chunks: 0, largestChunk: 0, dialled: [],
   };
@@ -212,6 +215,12 @@ export class EspruinoEnvironment {
       getCached: () => [...this.moduleCache.keys()],
     };
     g.require = (name: string) => this.require(name);
+    // Espruino's process: memory(), env and version only (no Node process in the realm).
+    g.process = {
+      memory: () => ({ free: this.freeVariables, usage: 10000 - this.freeVariables, total: 10000 }),
+      env: { VERSION: "2v29" },
+      version: "2v29",
+    };
   }
 
   /** require(name) as the interpreter does it: built-in modules, then the Storage file of that name. */

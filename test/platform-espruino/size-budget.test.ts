@@ -9,12 +9,13 @@ import { join } from "node:path";
 import { bundleBytes, checkSize, formatFindings } from "./espruino-gate";
 
 const BUDGET_BYTES = 16000;
-/** Not the budget: a ceiling against growth for the one module still over it. Raised from 22,000
- * once, for correctness on byte-string firmware (parseJson turning escaped characters into UTF-8,
- * toJson never sending invalid UTF-8: +850 bytes) and a connectViaDps holding fewer promises at
- * the connection's memory peak (+150), in the session that cut 1,750 from the feature modules;
- * the three together are held too. */
-const MAIN_CEILING_BYTES = 22300;
+/** Not the budget: a ceiling against growth for the one module still over it, set just above its
+ * size and raised only for a reason stated here. From 22,000: parseJson turning escaped characters
+ * into UTF-8 and toJson never sending invalid UTF-8 on byte-string firmware (+850 bytes); a
+ * connectViaDps holding fewer promises at the connection's memory peak (+150); DPS_NO_MEMORY
+ * checked before provisioning instead of the interpreter running out halfway (+130). The same
+ * session cut 1,750 bytes from the feature modules; the three together are held too. */
+const MAIN_CEILING_BYTES = 22400;
 const TOTAL_CEILING_BYTES = 43500;
 
 function size(file: string): { source: string; bytes: number } {

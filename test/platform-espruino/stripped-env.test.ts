@@ -127,7 +127,7 @@ async function nothingLeft({ env, guard }: Context): Promise<void> {
 
 stripped("the realm has only what Espruino has: no Node globals, no missing built-ins", async ({ env }) => {
   const absent = [
-    "Buffer", "process", "Map", "Set", "WeakMap", "Symbol", "TextEncoder", "TextDecoder", "Reflect", "Proxy", "BigInt", "setImmediate",
+    "Buffer", "process.exit", "process.nextTick", "process.memoryUsage", "Map", "Set", "WeakMap", "Symbol", "TextEncoder", "TextDecoder", "Reflect", "Proxy", "BigInt", "setImmediate",
     "queueMicrotask", "performance", "RangeError", "globalThis", "global", "require('tls').connect", "Array.from", "Number.isInteger",
     "Math.trunc", "Math.imul", "Object.freeze", "Promise.race", "Promise.allSettled", "Promise.prototype.finally", "String.fromCodePoint",
     "''.codePointAt", "[].flat", "''.trimEnd", "new Error('x').name",
@@ -135,8 +135,8 @@ stripped("the realm has only what Espruino has: no Node globals, no missing buil
   const types = env.evaluate<string[]>(`[${absent.map((name) => (name.includes("require") ? "typeof require('tls').connect.once" : `typeof ${name}`)).join(",")}]`);
   assert.equal(plain(types), absent.map(() => "undefined"), absent.join(", "));
   assert.equal(
-    plain(env.evaluate<string[]>("[typeof E.toUint8Array, typeof require('crypto').SHA256, typeof Modules.removeCached, typeof btoa, typeof setInterval]")),
-    ["function", "function", "function", "function", "function"],
+    plain(env.evaluate<string[]>("[typeof E.toUint8Array, typeof require('crypto').SHA256, typeof Modules.removeCached, typeof btoa, typeof setInterval, typeof process.memory]")),
+    ["function", "function", "function", "function", "function", "function"],
   );
   assert.is(env.evaluate("new Uint8Array([1, 2, 3]).slice(1) instanceof Uint8Array"), false, "slice gives a plain Array, as on Espruino");
   assert.is(env.evaluate("String.fromCharCode(0x20ac).charCodeAt(0)"), 0xac, "8-bit strings, as on the ESP32");
@@ -171,6 +171,27 @@ stripped("connectViaDps with a bad cached assignment rejects with a typed error,
     outcome = "threw " + String(thrown);
   }
   assert.is(outcome, "ARGUMENT_INVALID");
+  await nothingLeft(context);
+});
+
+stripped("short of memory for provisioning: a typed error up front, not the interpreter running out halfway", async (context) => {
+  const lib = context.env.require(MAIN);
+  const platform = lib.espruinoPlatform();
+  const dps = { idScope: "0ne00000000", registrationId: "tight-1", symmetricKey: randomBytes(32).toString("base64") };
+  context.env.freeVariables = 899;
+  let thrown: { code?: string; message?: string } | undefined;
+  try {
+    lib.DpsClient(platform, dps);
+  } catch (error) {
+    thrown = error as { code?: string; message?: string };
+  }
+  assert.is(thrown?.code, "DPS_NO_MEMORY");
+  assert.match(String(thrown?.message), /899 free/);
+  const outcome = await lib.connectViaDps(platform, { dps }).then(() => "connected", (error: { code?: string }) => error.code);
+  assert.is(outcome, "DPS_NO_MEMORY", "connectViaDps rejects with it");
+  assert.equal(plain(context.env.evaluate("Modules.getCached()")).indexOf("azure-iot-mqtt-lite-dps"), -1, "the DPS module was not even loaded");
+  context.env.freeVariables = 900;
+  assert.type(lib.DpsClient(platform, dps).register, "function", "enough memory: the client is made");
   await nothingLeft(context);
 });
 
