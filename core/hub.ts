@@ -548,8 +548,8 @@ export class HubClient {
     }
   }
 
-  /** Internal (TwinSender, method replies): sends a twin request or method response on this
-   * connection now; false when not ready. */
+  /** @internal For TwinRequests and method replies: sends a twin request or method response on
+   * this connection now; false when not ready. */
   publishRequest_(topic: string, payload: string | Uint8Array): boolean {
     if (this.state_ !== State.Ready || !this.session_.sendNow(topic, payload)) return false;
     this.driver_.pump();
@@ -592,5 +592,4 @@ export class HubClient {
       reply.failed(error);
     }
   }
-
 }

@@ -349,7 +349,7 @@ export class MqttSession {
     this.events_.push({ type: "closed", error });
   }
 
-  /** Internal: the decoder's callback (see decoderFor). */
+  /** @internal The decoder's callback (see decoderFor). */
   handlePacket_(packet: MqttPacket): void {
     if (this.state_ === State.Idle) return; // a packet after the connection was failed in the same chunk
     this.answerDeadline_ = -1; // any packet proves the link alive (and CONNACK ends its wait)

@@ -38,7 +38,7 @@ const STATUS_CODES: { [status: number]: string } = { 400: "TWIN_BAD_REQUEST", 42
 /** Where requests go out: the hub client. An object rather than a callback, since on Espruino a
  * closure keeps its whole enclosing scope (the client's first options, with its key) alive. */
 export interface TwinSender {
-  /** Publishes on the current connection; false when there is none (the request waits). */
+  /** @internal Publishes on the current connection; false when there is none (the request waits). */
   publishRequest_(topic: string, payload: string): boolean;
 }
 
