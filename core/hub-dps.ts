@@ -9,13 +9,16 @@ import { deviceKeyFor } from "./sas";
 import type { HubOptions } from "./hub-options";
 import type { Platform } from "./platform";
 
+/** Where DPS placed the device: all a hub connection reads of a DPS result. A whole DpsResult
+ * is one; so is `{ assignedHub: client.hostName, deviceId: client.deviceId }`. */
+export type Assignment = Pick<DpsResult, "assignedHub" | "deviceId"> & Partial<DpsResult>;
+
 export interface ViaDpsOptions {
   dps: DpsOptions;
   /** Hub settings other than identity and credential (model id, keep-alive, will, bounds...). */
   hub?: HubOptions;
-  /** A DPS result saved from an earlier run: connect to that hub without provisioning first.
-   * Only its assignedHub and deviceId are read (a client's hostName and deviceId will do). */
-  cached?: DpsResult;
+  /** An assignment saved from an earlier run: connect to that hub without provisioning first. */
+  cached?: Assignment;
   /** Consecutive credential refusals by the hub before provisioning again. Default 3. */
   reprovisionAfter?: number;
   /** Called with the client before it connects: attach listeners and method handlers here, so
@@ -24,7 +27,7 @@ export interface ViaDpsOptions {
 }
 
 /** Hub options for the device DPS assigned, with the credential it proved to DPS. */
-export function hubOptionsFromDps(platform: Platform, dps: DpsOptions, result: DpsResult, extra?: HubOptions): HubOptions {
+export function hubOptionsFromDps(platform: Platform, dps: DpsOptions, result: Assignment, extra?: HubOptions): HubOptions {
   const options: HubOptions = {};
   if (extra) for (const name in extra) (options as { [name: string]: unknown })[name] = (extra as { [name: string]: unknown })[name];
   options.hostName = result.assignedHub;
@@ -46,8 +49,9 @@ export interface Provisioning {
 
 export interface ViaDps {
   client: HubClient;
-  /** The assignment used: fresh from DPS, or the cached one. Save it for the next start. */
-  provisioning: DpsResult;
+  /** The assignment used: the whole DpsResult when fresh from DPS, else the cached one as given.
+   * Save it for the next start. */
+  provisioning: Assignment;
 }
 
 /** Runs one DPS registration: a plain function of the platform and the DPS options, so callers
@@ -58,7 +62,7 @@ export type Provisioner = (platform: Platform, dps: DpsOptions) => Provisioning;
  * The client for the hub `provisioning` assigned, not yet connected: it provisions again with
  * `provisioner` when the hub keeps refusing it, and `options.setup` has seen it.
  */
-export function hubClientFor(platform: Platform, options: ViaDpsOptions, provisioning: DpsResult, provisioner: Provisioner): HubClient {
+export function hubClientFor(platform: Platform, options: ViaDpsOptions, provisioning: Assignment, provisioner: Provisioner): HubClient {
   const client = new HubClient(platform, hubOptionsFromDps(platform, options.dps, provisioning, options.hub));
   client.reprovisionAfter = options.reprovisionAfter || 3;
   client.reprovision = reprovisionWith(platform, options.dps, options.hub, provisioner);

@@ -504,9 +504,11 @@ export class HubClient {
           this.retarget_(options);
           this.open_();
         },
-        (error: LiteError) => {
+        (reason: unknown) => {
           if (this.reprovisioning_ !== run) return;
           this.reprovisioning_ = undefined;
+          // A hook may fail with anything (even undefined): listeners and connect() get a typed error.
+          const error = reason && (reason as LiteError).code ? (reason as LiteError) : liteError("REPROVISION_FAILED", "provisioning again failed: " + String((reason && (reason as Error).message) || reason));
           if (!this.everConnected_ && !error.retryable) {
             // Before any success: DPS says no (disabled, failed, unauthorized), which retrying cannot fix.
             this.state_ = State.Idle;

@@ -24,6 +24,6 @@ export { parseJson, toJson } from "./json";
 export { HubClient, type C2dMessage, type MethodHandler, type MethodRequest, type MethodResponse, type TelemetryOptions, type Twin } from "./hub";
 export type { HubOptions, HubWill } from "./hub-options";
 export type { SystemProperties } from "./hub-topics";
-export { connectProvisioned, hubOptionsFromDps, type ViaDps, type ViaDpsOptions } from "./hub-dps";
+export { connectProvisioned, hubOptionsFromDps, type Assignment, type Provisioner, type Provisioning, type ViaDps, type ViaDpsOptions } from "./hub-dps";
 export { connectViaDps } from "./connect-via-dps";
 export { deviceKeyFor } from "./sas";

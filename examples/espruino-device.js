@@ -11,6 +11,7 @@ var ID_SCOPE = "0ne00XXXXXX";
 var REGISTRATION_ID = "esp32-kitchen-01";
 var DEVICE_KEY = "base64 key of the enrollment"; // or groupKey: the group enrollment key
 var SAVED = "azure-dps.json"; // the hub and device id DPS assigned, so a reboot goes straight there
+var RESTARTS = "azure-restarts.json"; // restarts in a row to provision again (they wait longer each time)
 
 var wifi = require("Wifi");
 var storage = require("Storage");
@@ -42,10 +43,18 @@ function live(client) {
 }
 
 /** The hub kept refusing the device, and provisioning again does not fit in memory next to the hub
- * client (it needs about 3,300 variables): forget the refused hub and restart, to provision first. */
+ * client (it needs about 3,300 variables): forget the refused hub and restart, to provision first.
+ * A hub that refuses for good (a disabled device) would make that a loop: each restart in a row
+ * waits twice as long, from a minute up to an hour; connecting resets the count. */
 function provisionAfterRestart() {
+  var rounds = (storage.readJSON(RESTARTS, true) || 0) + 1;
+  storage.writeJSON(RESTARTS, rounds);
   storage.erase(SAVED);
-  E.reboot();
+  var waitMs = Math.min(3600000, 60000 * Math.pow(2, rounds - 1));
+  console.log("restarting to provision again in", waitMs / 1000, "s");
+  setTimeout(function () {
+    E.reboot();
+  }, waitMs);
 }
 
 function setup(client) {
@@ -63,6 +72,7 @@ function setup(client) {
     if (!saved || saved.assignedHub !== client.hostName || saved.deviceId !== client.deviceId) {
       storage.writeJSON(SAVED, { assignedHub: client.hostName, deviceId: client.deviceId });
     }
+    if (storage.read(RESTARTS) !== undefined) storage.erase(RESTARTS);
   });
   client.on("message", function (message) {
     console.log("cloud-to-device:", E.toString(message.payload), JSON.stringify(message.properties));
@@ -79,9 +89,10 @@ function setup(client) {
   });
 }
 
-// Memory: this needs about 2,600 variables (an ESP32 with PSRAM; see the README). On a
-// 2,500-variable ESP32, provision once (the assignedHub and deviceId are saved), and
-// on later boots use new azure.HubClient(platform, { hostName, deviceId, sharedAccessKey })
+// Memory: this needs about 2,600 variables (an ESP32 with PSRAM; see the README). A 2,500-variable
+// ESP32 fits each half but not both in one boot: there, provision alone on the first boot
+// (azure.DpsClient(platform, dps).register(), save result.assignedHub and deviceId, E.reboot()),
+// and on later boots use new azure.HubClient(platform, { hostName, deviceId, sharedAccessKey })
 // directly: it fits, but does not provision again by itself if the hub refuses the device.
 function start() {
   var platform = azure.espruinoPlatform();
@@ -98,7 +109,8 @@ function start() {
       },
       function (error) {
         console.log("could not connect:", error.code, error.message);
-        if (error.code === "DPS_NO_MEMORY") provisionAfterRestart();
+        // Only when a saved hub was used: a restart provisions first then. Without one it cannot help.
+        if (error.code === "DPS_NO_MEMORY" && storage.read(SAVED) !== undefined) provisionAfterRestart();
       }
     );
 }

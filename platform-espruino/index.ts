@@ -5,7 +5,7 @@ export { DpsClient, type DpsOptions, type DpsResult, type DpsStep } from "../cor
 export { HubClient, type C2dMessage, type MethodHandler, type MethodRequest, type MethodResponse, type TelemetryOptions, type Twin } from "../core/hub";
 export type { HubOptions, HubWill } from "../core/hub-options";
 export { connectViaDps } from "../core/connect-via-dps";
-export type { ViaDps, ViaDpsOptions } from "../core/hub-dps";
+export type { Assignment, ViaDps, ViaDpsOptions } from "../core/hub-dps";
 export { utf8Decode } from "../core/utf8";
 export { parseJson } from "../core/json";
 export { unload } from "./facade";

@@ -85,7 +85,9 @@ export function parseJson(payload: Uint8Array): any {
       slash = text.indexOf("\\", end);
       if (quote >= 0 && quote < end) quote = text.indexOf('"', end); // an escaped quote ends nothing
     }
-    text = out + text.substring(from);
+    // Only if something was rewritten: a second copy of a large twin document would come at the
+    // memory peak for nothing (.NET escapes "<" as \u003C, paths hold \\u...).
+    if (from) text = out + text.substring(from);
   }
   return JSON.parse(text);
 }

@@ -403,22 +403,27 @@ test("provisioning again after a stable life waits longer each round in a row", 
   assert.ok(Math.max(...gaps) >= 60000 || gaps.some((gap) => gap > 0), "later rounds wait: " + gaps.join(","));
 });
 
-test("a provisioning hook that throws is a failed round: an error event, and the client keeps trying", async () => {
-  const { platform, client, events } = setup({ reconnectMinMs: 10, reconnectMaxMs: 20 });
-  let calls = 0;
-  client.reprovision = () => {
-    calls++;
-    throw { code: "MODULE_MISSING", message: "no DPS module in Storage", retryable: true };
-  };
-  client.reprovisionAfter = 1;
-  const connecting = client.connect();
-  serve(platform.lastSocket);
-  await connecting;
-  platform.lastSocket.drop();
-  await refuseEveryConnectionUntil(platform, () => calls >= 2);
-  assert.is(calls, 2, "a second round came after the throw");
-  assert.ok(events.some((e) => e[0] === "error" && (e[1] as { code?: string }).code === "MODULE_MISSING"));
-  client.close();
+test("a provisioning hook that throws (anything, even undefined) is a failed round: a typed error event, and the client keeps trying", async () => {
+  for (const [thrown, code] of [
+    [{ code: "MODULE_MISSING", message: "no DPS module in Storage", retryable: true }, "MODULE_MISSING"],
+    [undefined, "REPROVISION_FAILED"],
+  ] as [unknown, string][]) {
+    const { platform, client, events } = setup({ reconnectMinMs: 10, reconnectMaxMs: 20 });
+    let calls = 0;
+    client.reprovision = () => {
+      calls++;
+      throw thrown;
+    };
+    client.reprovisionAfter = 1;
+    const connecting = client.connect();
+    serve(platform.lastSocket);
+    await connecting;
+    platform.lastSocket.drop();
+    await refuseEveryConnectionUntil(platform, () => calls >= 2);
+    assert.is(calls, 2, code + ": a second round came after the throw");
+    assert.ok(events.some((e) => e[0] === "error" && (e[1] as { code?: string }).code === code), code);
+    client.close();
+  }
 });
 
 test("close() during provisioning again cancels it", async () => {

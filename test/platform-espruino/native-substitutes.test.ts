@@ -124,6 +124,29 @@ test("JSON on byte-string firmware: parsed text is UTF-8 bytes, escaped characte
     assert.equal(JSON.parse(JSON.stringify(text.parseJson(new Uint8Array(Buffer.from('{"a":[1,"é"]}', "utf8"))))), { a: [1, asByteString("é")] });
     // Quotes escaped inside strings do not end them; escapes outside strings are not rewritten.
     assert.equal(JSON.parse(JSON.stringify(text.parseJson(new Uint8Array(Buffer.from('{"k\\"\\u00e9":"\\"\\u00e9\\""}', "utf8"))))), { [asByteString('k"é')]: asByteString('"é"') });
+    // Outside strings nothing is rewritten: the firmware's own JSON.parse must see such an escape
+    // (this realm's JSON.parse refuses either way, so what it is given is what is checked).
+    const setParse = env.evaluate<(parse: unknown) => void>("(function (parse) { JSON.parse = parse; })");
+    const realmParse = env.evaluate<unknown>("JSON.parse");
+    let given = "";
+    setParse((t: string) => {
+      given = t;
+      return null;
+    });
+    try {
+      const cases: [string, string][] = [
+        ['{"a":\\u0500}', '{"a":\\u0500}'],
+        ["[\\u00e9]", "[\\u00e9]"],
+        ['{"k":"\\u00e9"} \\u00e9', '{"k":"' + asByteString("é") + '"} \\u00e9'],
+        ['{"k":"\\u003C"}', '{"k":"\\u003C"}'],
+      ];
+      for (const [input, expected] of cases) {
+        text.parseJson(new Uint8Array(Buffer.from(input, "utf8")));
+        assert.is(given, expected, input);
+      }
+    } finally {
+      setParse(realmParse);
+    }
     for (const bad of ['{"a":"\\u+0e9"}', '{"a":"\\u 0e9"}', '{"a":"\\u00"}', '{"a":"\\u00e', '{"a":\\u0500}', "[\\u00e9]", '["x",\\u04c0]']) {
       assert.throws(() => text.parseJson(new Uint8Array(Buffer.from(bad, "utf8"))), undefined, "malformed escape refused: " + bad);
     }
