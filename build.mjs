@@ -160,8 +160,12 @@ const featureEntries = {
 // The main module exports exactly the shared names the feature modules use, plus the public API:
 // the names read off the required module in their first build, kept if the shared core exports
 // them (a minified local may share the alias's name).
-const barrel = await build({ entryPoints: [at("platform-espruino/shared.ts")], bundle: true, format: "esm", write: false, metafile: true, logLevel: "silent", outfile: "shared.js" });
-const exported = new Set(Object.values(barrel.metafile.outputs)[0].exports);
+/** The names an entry point exports, as esbuild resolves them (re-exports followed). */
+async function exportsOf(entry) {
+  const result = await build({ entryPoints: [at(entry)], bundle: true, format: "esm", write: false, metafile: true, logLevel: "silent", outfile: "out.js", external: ["tls", "net", "crypto"] });
+  return Object.values(result.metafile.outputs)[0].exports;
+}
+const exported = new Set(await exportsOf("platform-espruino/shared.ts"));
 const used = new Set();
 for (const [file, entry] of Object.entries(featureEntries)) {
   const code = await espruinoModule(file, entry, [fromMainModule()]);
@@ -173,8 +177,7 @@ for (const [file, entry] of Object.entries(featureEntries)) {
   await espruinoModule(file, entry, [fromMainModule([...names].sort())]);
 }
 // Public too: what platform-espruino/index.ts (the module's declared API) exports from the shared core.
-const declared = await build({ entryPoints: [at("platform-espruino/index.ts")], bundle: true, format: "esm", write: false, metafile: true, logLevel: "silent", outfile: "index.js", external: ["tls", "net", "crypto"] });
-for (const name of Object.values(declared.metafile.outputs)[0].exports) if (exported.has(name)) used.add(name);
+for (const name of await exportsOf("platform-espruino/index.ts")) if (exported.has(name)) used.add(name);
 const names = [...used].sort().join(", ");
 await espruinoModule(
   ESPRUINO_MAIN,
