@@ -43,13 +43,15 @@ export function hubOptionsFromDps(platform: Platform, dps: DpsOptions, result: A
 
 /** One DPS registration, as DpsClient runs it: its outcome, and cancel() to stop it. */
 export interface Provisioning {
-  register(): Promise<DpsResult>;
+  /** The whole DpsResult, or (on Espruino, to spare memory) the assignment only. */
+  register(): Promise<Assignment>;
   cancel(): void;
 }
 
 export interface ViaDps {
   client: HubClient;
-  /** The assignment used: the whole DpsResult when fresh from DPS, else the cached one as given.
+  /** The assignment used: the whole DpsResult when fresh from DPS (on Espruino only assignedHub,
+   * deviceId and a custom allocation's payload, to spare memory), else the cached one as given.
    * Save it for the next start. */
   provisioning: Assignment;
 }

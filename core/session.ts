@@ -51,7 +51,7 @@ interface Pending {
   /** Answer deadline while sent on the current connection; -1 while waiting to be sent. */
   deadline_: number;
   /** SUBSCRIBE only: its filters, to name a refused one and check the SUBACK's length. */
-  topics_?: string[];
+  subscriptions_?: Subscription[];
 }
 
 // const enums compile to their values: no variable on an Espruino device (a plain top-level
@@ -223,14 +223,14 @@ export class MqttSession {
     return true;
   }
 
-  /** Sends SUBSCRIBE when connected (throws NOT_CONNECTED otherwise); returns its packet id. */
+  /** Sends SUBSCRIBE when connected (throws NOT_CONNECTED otherwise); returns its packet id. The
+   * array is kept until the SUBACK: do not change it meanwhile. */
   subscribe(subscriptions: Subscription[]): number {
     if (this.state_ !== State.Connected) throw liteError("NOT_CONNECTED", "not connected");
     const id = this.nextPacketId_();
-    const topics: string[] = [];
-    for (let i = 0; i < subscriptions.length; i++) topics.push(subscriptions[i].topic);
     this.send_(encodeSubscribe({ cmd: "subscribe", messageId: id, subscriptions }));
-    this.acks_.push({ id_: id, qos_: 1, deadline_: this.now_ + this.ackTimeoutMs_, topics_: topics });
+    // Kept as given, not copied: a device subscribes at its connection's memory peak.
+    this.acks_.push({ id_: id, qos_: 1, deadline_: this.now_ + this.ackTimeoutMs_, subscriptions_: subscriptions });
     return id;
   }
 
@@ -390,12 +390,12 @@ export class MqttSession {
         const ack = this.acks_[i];
         if (ack.id_ !== packet.messageId) continue;
         this.acks_.splice(i, 1);
-        const topics = ack.topics_ as string[];
+        const subscriptions = ack.subscriptions_ as Subscription[];
         const granted = packet.granted;
         const refused = granted.indexOf(SUBACK_FAILURE);
-        if (granted.length !== topics.length) problem = "SUBACK mismatch";
+        if (granted.length !== subscriptions.length) problem = "SUBACK mismatch";
         else if (refused >= 0) {
-          events.push({ type: "subscribeFailed", id: ack.id_, error: liteError("SUBSCRIBE_REFUSED", "refused: " + topics[refused]) });
+          events.push({ type: "subscribeFailed", id: ack.id_, error: liteError("SUBSCRIBE_REFUSED", "refused: " + subscriptions[refused].topic) });
         } else events.push({ type: "subscribed", id: ack.id_, granted });
         if (problem) events.push({ type: "subscribeFailed", id: ack.id_, error: liteError("MQTT_PROTOCOL_ERROR", problem) });
         break;

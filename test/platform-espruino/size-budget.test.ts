@@ -14,8 +14,10 @@ const BUDGET_BYTES = 16000;
  * into UTF-8 and toJson never sending invalid UTF-8 on byte-string firmware (+850 bytes); a
  * connectViaDps holding fewer promises at the connection's memory peak (+150); DPS_NO_MEMORY
  * checked before provisioning instead of the interpreter running out halfway (+130). The same
- * session cut 1,750 bytes from the feature modules; the three together are held too. */
-const MAIN_CEILING_BYTES = 22400;
+ * session cut 1,750 bytes from the feature modules; the three together are held too. Then +50:
+ * connectViaDps dropping the DPS client and all of its answer but the assignment before the hub
+ * connects (on 2v29 it now completes with 2,550 variables instead of 2,600). */
+const MAIN_CEILING_BYTES = 22450;
 const TOTAL_CEILING_BYTES = 43500;
 
 function size(file: string): { source: string; bytes: number } {
