@@ -291,7 +291,7 @@ export class HubClient {
   updateReported(patch: { [key: string]: unknown }): Promise<number> {
     if (typeof patch !== "object" || patch === null) return Promise.reject(liteError("ARGUMENT_INVALID", "patch is not an object"));
     if (this.state_ === State.Closed) return Promise.reject(clientClosed());
-    return this.twin_.request(twinPatchTopic, toJson(patch)).then((response) => response.version as number);
+    return this.twin_.request(twinPatchTopic, toJson(patch), true) as Promise<number>;
   }
 
   // ---- methods --------------------------------------------------------------------------------

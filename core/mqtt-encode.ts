@@ -220,18 +220,20 @@ export function encodeSubscribe(packet: SubscribePacket): Uint8Array {
   const messageId = checkPacketId(packet.messageId);
   const subscriptions = packet.subscriptions;
   if (!subscriptions || !subscriptions.length) throw badArgument("no topic filters");
-  const lengths: number[] = [];
   let remaining = 2;
   for (let i = 0; i < subscriptions.length; i++) {
-    lengths.push(checkTopicFilter(subscriptions[i].topic));
     checkQos(subscriptions[i].qos, "subscription");
-    remaining += 3 + lengths[i];
+    remaining += 3 + checkTopicFilter(subscriptions[i].topic);
   }
   // 3.8.1: bits 3-0 of a SUBSCRIBE fixed header are reserved as 0010.
   const out = startPacket(0x82, remaining);
   let offset = writeUint16(out, out.length - remaining, messageId);
+  // Each filter's length is filled in once it is written, rather than kept in an array from the
+  // check above: a device subscribes at its connection's memory peak.
   for (let i = 0; i < subscriptions.length; i++) {
-    offset = writeString(out, offset, subscriptions[i].topic, lengths[i]);
+    const start = offset;
+    offset = utf8Write(subscriptions[i].topic, out, start + 2);
+    writeUint16(out, start, offset - start - 2);
     out[offset++] = subscriptions[i].qos || 0;
   }
   return out;

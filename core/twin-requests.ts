@@ -26,7 +26,9 @@ interface TwinRequest {
   retries_: number;
   deadline_: unknown;
   retryTimer_: unknown;
-  resolve_: (response: TwinResponse) => void;
+  /** Settle with the response's $version, not the response. */
+  versionOnly_: boolean;
+  resolve_: (value: TwinResponse | number | undefined) => void;
   reject_: (error: LiteError) => void;
 }
 
@@ -55,9 +57,15 @@ export class TwinRequests {
     this.timeoutMs_ = timeoutMs;
   }
 
-  request(topic: (rid: string) => string, payload: string): Promise<TwinResponse> {
-    return new Promise<TwinResponse>((resolve, reject) => {
-      const request: TwinRequest = { rid_: "", topic_: topic, payload_: payload, sent_: false, retries_: 0, deadline_: undefined, retryTimer_: undefined, resolve_: resolve, reject_: reject };
+  /** Sends a request and settles with its response, or with only the response's $version when
+   * `versionOnly` (a reported PATCH): that saves chaining a second promise, and on a device the
+   * memory peak is reached while a PATCH is in flight (measured on 2v29: one promise and its
+   * closure were the difference between completing with 2,500 variables and not). */
+  request(topic: (rid: string) => string, payload: string): Promise<TwinResponse>;
+  request(topic: (rid: string) => string, payload: string, versionOnly: true): Promise<number | undefined>;
+  request(topic: (rid: string) => string, payload: string, versionOnly?: boolean): Promise<TwinResponse | number | undefined> {
+    return new Promise<TwinResponse | number | undefined>((resolve, reject) => {
+      const request: TwinRequest = { rid_: "", topic_: topic, payload_: payload, sent_: false, retries_: 0, deadline_: undefined, retryTimer_: undefined, versionOnly_: !!versionOnly, resolve_: resolve, reject_: reject };
       request.deadline_ = this.platform_.setTimer(this.timeoutMs_, () => {
         request.deadline_ = undefined;
         this.settle_(request, liteError("TWIN_TIMEOUT", "no twin response in time", { retryable: true }));
@@ -125,6 +133,6 @@ export class TwinRequests {
     if (request.deadline_ !== undefined) this.platform_.clearTimer(request.deadline_);
     if (request.retryTimer_ !== undefined) this.platform_.clearTimer(request.retryTimer_);
     if (error) request.reject_(error);
-    else request.resolve_(response as TwinResponse);
+    else request.resolve_(request.versionOnly_ ? (response as TwinResponse).version : response);
   }
 }

@@ -16,6 +16,14 @@ export function utf8Length(text: string): number {
 }
 
 export function utf8Write(text: string, out: Uint8Array, offset: number): number {
+  // A short text (a topic, an id, a SAS token) is copied byte by byte on byte-string firmware:
+  // E.toUint8Array would allocate a copy first, and the SUBSCRIBE a device sends at its
+  // connection's memory peak is made of such texts. Longer ones (payloads) take the native copy,
+  // faster than a loop in the interpreter.
+  if (BYTE_STRINGS && text.length <= 256) {
+    for (let i = 0; i < text.length; i++) out[offset + i] = text.charCodeAt(i);
+    return offset + text.length;
+  }
   const bytes = E.toUint8Array(text);
   out.set(bytes, offset);
   return offset + bytes.length;

@@ -81,6 +81,13 @@ test("text on byte-string firmware (ESP32): a string is its UTF-8, validated on 
       assert.is(text.utf8Write(byteString, out, 3), bytes.length + 3);
       assert.equal(Array.from(out.subarray(3)), Array.from(bytes));
     }
+    // Up to 256 bytes a text is copied byte by byte, longer ones natively: either lands the same.
+    for (const length of [255, 256, 257, 1001]) {
+      const bytes = new Uint8Array(Buffer.from("é".repeat(length >> 1) + "x".repeat(length & 1), "utf8"));
+      const out = new Uint8Array(length + 2).fill(7);
+      assert.is(text.utf8Write(Buffer.from(bytes).toString("latin1"), out, 1), length + 1);
+      assert.equal(Array.from(out), [7, ...bytes, 7], "write of " + length + " bytes");
+    }
     for (const bad of [[0x61, 0xc0, 0xaf], [0x61, 0xe2, 0x82], [0xed, 0xa0, 0x80]]) {
       const bytes = new Uint8Array(bad);
       assert.is(errorCode(() => text.utf8Decode(bytes, 0, 3)), "UTF8_INVALID", "as strict as the core: " + bad);
