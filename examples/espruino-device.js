@@ -91,9 +91,9 @@ function setup(client) {
 
 // Memory: the library provisions and then runs the hub session in one boot with 2,500 variables
 // (measured with a small test firmware: four listeners and a memory sampler), but this example,
-// with its listeners, saved state and timers, needs
-// about 2,700 (an ESP32 with PSRAM; see the README). On a 2,500-variable ESP32 keep the firmware
-// lean, or split the work: provision alone on the first boot
+// with its listeners, saved state and timers, needs about 2,700 (an ESP32 with PSRAM; see the
+// README). On a 2,500-variable ESP32 keep the firmware lean, or split the work: provision alone
+// on the first boot
 // (azure.DpsClient(platform, dps).register(), save result.assignedHub and deviceId, E.reboot()),
 // and on later boots use new azure.HubClient(platform, { hostName, deviceId, sharedAccessKey })
 // directly: it fits, but does not provision again by itself if the hub refuses the device.
