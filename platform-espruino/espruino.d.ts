@@ -2,8 +2,6 @@
 declare const E: {
   /** Bytes of a byte string (native, any size). */
   toUint8Array(text: string): Uint8Array;
-  /** An ArrayBuffer over the string's own bytes: a reference, not a copy. */
-  toArrayBuffer(text: string): ArrayBuffer;
   /** A byte string of the bytes (native). */
   toString(bytes: Uint8Array): string;
   /** Unicode firmware: the string, read as UTF-8 (throws on firmware without Unicode support). */

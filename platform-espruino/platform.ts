@@ -74,9 +74,7 @@ function onConnect(this: RawSocket): void {
 
 function onData(this: RawSocket, data: string): void {
   const socket = this.owner_;
-  // A view over the chunk's own bytes, not a copy (E.toUint8Array): a chunk is up to ~40
-  // variables, and messages arrive at the session's memory peak.
-  if (socket && !socket.ended_) socket.handlers_.data(new Uint8Array(E.toArrayBuffer(data)), socket);
+  if (socket && !socket.ended_) socket.handlers_.data(E.toUint8Array(data), socket);
 }
 
 function onError(this: RawSocket, error: { code?: number; message?: string }): void {

@@ -196,8 +196,6 @@ export class EspruinoEnvironment {
     g.console = { log: print, error: print, warn: print, info: print };
     g.E = {
       toUint8Array: (text: string) => this.bytesOf(Buffer.from(String(text), unicode && this.isUtf8(text) ? "utf8" : "latin1")),
-      // A copy here; on the interpreter a view over the string's bytes (same contents).
-      toArrayBuffer: (text: string) => this.bytesOf(Buffer.from(String(text), "latin1")).buffer,
       toString: (bytes: ArrayLike<number>) => this.byteString(Buffer.from(Array.prototype.slice.call(bytes)).toString("latin1")),
       isUTF8: (text: string) => unicode && this.isUtf8(text),
       asUTF8: (text: string) => {

@@ -16,8 +16,8 @@ const BUDGET_BYTES = 16000;
  * checked before provisioning instead of the interpreter running out halfway (+130). The same
  * session cut 1,750 bytes from the feature modules; the three together are held too. Then +50:
  * connectViaDps dropping the DPS client and all of its answer but the assignment before the hub
- * connects; then +100: short texts written into a packet without a copy first, and incoming
- * chunks read through a view instead of a copy. With a reported PATCH that chains no second
+ * connects; then +90: short texts written into a packet without a copy first. With a reported
+ * PATCH that chains no second
  * promise, provisioning and the hub session in one boot complete with 2,500 variables on 2v29
  * (2,600 before). */
 const MAIN_CEILING_BYTES = 22550;
