@@ -25,7 +25,7 @@ import type { Platform } from "./platform";
 import type { PublishPacket, Subscription } from "./mqtt-packets";
 import { backoffDelay } from "./retry";
 import { MqttSession, type SessionEvent } from "./session";
-import { TwinRequests } from "./twin-requests";
+import { Answer, TwinRequests, type TwinResponse } from "./twin-requests";
 import { utf8Length } from "./utf8";
 
 export interface TelemetryOptions extends SystemProperties {
@@ -92,6 +92,15 @@ const enum Limit {
    * and rate-limited, and a fleet must not hammer DPS in lock step). */
   ReprovisionMinMs = 60000,
   ReprovisionMaxMs = 3600000,
+}
+
+/** The twin document in a GET response, checked. */
+function twinOf(response: TwinResponse): Twin {
+  const twin = response.body as Twin;
+  if (!twin || typeof twin.desired !== "object" || typeof twin.reported !== "object") {
+    throw liteError("TWIN_BAD_RESPONSE", "twin without desired/reported");
+  }
+  return twin;
 }
 
 function clientClosed(): LiteError {
@@ -222,7 +231,7 @@ export class HubClient {
     if (this.reprovisioning_) this.reprovisioning_.cancel();
     this.reprovisioning_ = undefined;
     const error = clientClosed();
-    this.twin_.failAll(error);
+    this.twin_.failAll_(error);
     this.settleConnect_(error);
     return new Promise<void>((resolve) => {
       if (wasOpen) this.closeWaiters_.push(resolve);
@@ -278,20 +287,14 @@ export class HubClient {
 
   getTwin(): Promise<Twin> {
     if (this.state_ === State.Closed) return Promise.reject(clientClosed());
-    return this.twin_.request(twinGetTopic, "").then((response) => {
-      const twin = response.body as Twin;
-      if (!twin || typeof twin.desired !== "object" || typeof twin.reported !== "object") {
-        throw liteError("TWIN_BAD_RESPONSE", "twin without desired/reported");
-      }
-      return twin;
-    });
+    return this.twin_.request_(twinGetTopic, "", Answer.Response).then(twinOf);
   }
 
   /** Patches reported properties (null deletes a member); resolves with the new reported $version. */
   updateReported(patch: { [key: string]: unknown }): Promise<number> {
     if (typeof patch !== "object" || patch === null) return Promise.reject(liteError("ARGUMENT_INVALID", "patch is not an object"));
     if (this.state_ === State.Closed) return Promise.reject(clientClosed());
-    return this.twin_.request(twinPatchTopic, toJson(patch), true) as Promise<number>;
+    return this.twin_.request_(twinPatchTopic, toJson(patch), Answer.Version) as Promise<number>;
   }
 
   // ---- methods --------------------------------------------------------------------------------
@@ -400,7 +403,7 @@ export class HubClient {
         this.closeConnection_(liteError("SAS_RENEWAL", "fresh SAS token", { retryable: true }));
       });
     }
-    this.twin_.flush();
+    this.twin_.flush_();
     this.resyncDesired_();
     // Application code runs last: a listener may close() the client, and then nothing follows.
     this.settleConnect_(undefined);
@@ -409,13 +412,17 @@ export class HubClient {
 
   /** Desired changes are only pushed while connected (PROTOCOL.md 3): fetch the twin to catch up. */
   private resyncDesired_(): void {
-    if (!(this.listeners_["desired"] || []).length) return;
-    this.getTwin().then(
-      (twin) => this.deliverDesired_(twin.desired, true),
-      (error: LiteError) => {
-        if (this.state_ !== State.Closed) this.emit_("error", error);
-      },
-    );
+    if ((this.listeners_["desired"] || []).length) this.twin_.request_(twinGetTopic, "", Answer.Sender);
+  }
+
+  /** @internal For TwinRequests: the twin resyncDesired_ asked for, or why it did not come. */
+  answered_(error: LiteError | undefined, response?: TwinResponse): void {
+    try {
+      if (!error) return this.deliverDesired_(twinOf(response as TwinResponse).desired, true);
+    } catch (bad) {
+      error = bad as LiteError;
+    }
+    if (this.state_ !== State.Closed) this.emit_("error", error);
   }
 
   /** Patches arrive in version order, so one not newer than the last delivered is a duplicate. A
@@ -438,7 +445,7 @@ export class HubClient {
     const error = ended || this.closeReason_;
     this.closeReason_ = undefined;
     this.clearTimers_();
-    this.twin_.connectionLost();
+    this.twin_.connectionLost_();
     if (this.state_ === State.Closed) {
       const waiters = this.closeWaiters_;
       this.closeWaiters_ = [];
@@ -565,7 +572,7 @@ export class HubClient {
     const payload = packet.payload as Uint8Array;
     try {
       const twin = readTwinResponseTopic(topic);
-      if (twin) return this.twin_.handleResponse(twin.status, twin.params, payload);
+      if (twin) return this.twin_.handleResponse_(twin.status, twin.params, payload);
       const desiredVersion = readDesiredTopic(topic);
       if (desiredVersion !== undefined) {
         const patch = payload.length ? parseJson(payload) : {};
