@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parametersFromArguments } from "./build/espruino-arguments.mjs";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
 const at = (path) => join(root, path);
@@ -148,7 +149,9 @@ async function espruinoModule(file, contents, plugins) {
       console.log(path.split("/").pop(), rows.map(([n, input]) => n + " " + input).join("\n  "));
     }
   }
-  const code = result.outputFiles[0].text;
+  // Parameters read from `arguments`: they cost the device variables for as long as the module is
+  // loaded otherwise (see build/espruino-arguments.mjs for what it saves and costs).
+  const code = parametersFromArguments(result.outputFiles[0].text);
   writeFileSync(result.outputFiles[0].path, code);
   return code;
 }

@@ -194,6 +194,34 @@ class Gate {
     this.walk(program, { scope, body, functionDepth: 0 });
     this.checkDefinitionOrder(program);
     this.checkArrowThisInSkippedOperands(program);
+    this.checkNestedArguments(program);
+  }
+
+  /** A function reading `arguments` inside another function that reads it gets the outer one's on
+   * Espruino: the first read stores `arguments` in the outer function's scope, where the inner
+   * lookup finds it (measured on 2v29). build/espruino-arguments.mjs only rewrites functions that
+   * are not nested, so its output never has this shape. Arrow functions have no `arguments`. */
+  private checkNestedArguments(program: N): void {
+    const readers = new Map<N, N>(); // function -> its first `arguments` read
+    walk.fullAncestor(program, (node: N, _state: unknown, ancestors: N[]) => {
+      if (node.type !== "Identifier" || node.name !== "arguments") return;
+      const parent = ancestors[ancestors.length - 2];
+      if (parent && parent.type === "MemberExpression" && parent.property === node && !parent.computed) return;
+      for (let i = ancestors.length - 2; i >= 0; i--) {
+        const fn = ancestors[i];
+        if (/Function/.test(fn.type) && fn.type !== "ArrowFunctionExpression") {
+          if (!readers.has(fn)) readers.set(fn, node);
+          return;
+        }
+      }
+    });
+    walk.fullAncestor(program, (node: N, _state: unknown, ancestors: N[]) => {
+      const read = readers.get(node);
+      if (!read) return;
+      if (ancestors.slice(0, -1).some((outer) => readers.has(outer))) {
+        this.report("arguments-nested", read, "`arguments` read in a function nested in one that reads it: Espruino gives the outer function's (name the parameters)");
+      }
+    });
   }
 
   /** An arrow function that uses `this` inside an operand the interpreter may skip (right of && ||

@@ -68,6 +68,7 @@ const SEEDED: [string, string, string][] = [
   ["non-ascii", "var s = 'caf\u00e9';", "non-ASCII"],
   ["class-self-reference", "var A = class B { m() { return B; } };", "own name"],
   ["loop-closure", "var fs = []; for (let i = 0; i < 3; i++) fs.push(function () { return i; });", "last value"],
+  ["arguments-nested", "function f() { var a = arguments[0]; return function () { return a + arguments[0]; }; }", "outer function's"],
   // Regular expressions (the interpreter's matcher, measured).
   ["regex-counted-quantifier", "var r = /^a{2,3}$/;", "{n,m}"],
   ["regex-counted-quantifier", "var r = /^\\d{4}$/;", "{n,m}"],

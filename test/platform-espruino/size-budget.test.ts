@@ -19,9 +19,12 @@ const BUDGET_BYTES = 16000;
  * connects; then +90: short texts written into a packet without a copy first. With a reported
  * PATCH that chains no second
  * promise, provisioning and the hub session in one boot complete with 2,500 variables on 2v29
- * (2,600 before). */
-const MAIN_CEILING_BYTES = 22550;
-const TOTAL_CEILING_BYTES = 43550;
+ * (2,600 before). Then +2,740 (main; +1,350 hub, +420 DPS): parameters read from `arguments`
+ * (build/espruino-arguments.mjs), which took one-boot provisioning and hub session from 2,500
+ * variables to 2,300 and the example firmware from 2,700 to 2,450. Bytes sit in flash (an ESP32
+ * has 896 KB of Storage); variables are the RAM a board runs out of, so this trade is taken. */
+const MAIN_CEILING_BYTES = 25300;
+const TOTAL_CEILING_BYTES = 48100;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");
