@@ -439,6 +439,38 @@ test("close() during provisioning again cancels it", async () => {
   assert.is(cancelled, 1);
 });
 
+test("a resync GET unanswered when the link drops goes again once on the next connection, and the document is delivered once", async () => {
+  const { platform, client, events } = setup();
+  client.on("desired", (a: any, b: any, c: any) => events.push(["desired", a, b, c]));
+  const connecting = client.connect();
+  serve(platform.lastSocket);
+  await connecting;
+  assert.is(platform.lastSocket.received().filter((p) => p.topic && p.topic.startsWith("$iothub/twin/GET")).length, 1);
+  platform.lastSocket.drop(); // before the twin arrived
+  platform.advance(1000);
+  const second = platform.lastSocket;
+  const sent = [...serve(second).publishes, ...second.received()];
+  const gets = sent.filter((p) => p.cmd === "publish" && p.topic.startsWith("$iothub/twin/GET"));
+  assert.is(gets.length, 1, "the pending GET again, no second one beside it");
+  publishTo(second, "$iothub/twin/res/200/?$rid=" + rid(gets[0].topic), { desired: { rate: 4, $version: 2 }, reported: { $version: 1 } });
+  await platform.settle();
+  assert.equal(events.filter((e) => e[0] === "desired").map((e) => [e[1].rate, e[2], e[3]]), [[4, 2, true]]);
+});
+
+test("a resync answered with no twin document is an 'error' event, and the client stays connected", async () => {
+  const { platform, client, events } = setup();
+  client.on("desired", () => {});
+  const connecting = client.connect();
+  serve(platform.lastSocket);
+  await connecting;
+  const get = platform.lastSocket.received().find((p) => p.topic.startsWith("$iothub/twin/GET"));
+  publishTo(platform.lastSocket, "$iothub/twin/res/200/?$rid=" + rid(get.topic), { unexpected: true });
+  await platform.settle();
+  const errors = events.filter((e) => e[0] === "error");
+  assert.equal(errors.map((e) => e[1].code), ["TWIN_BAD_RESPONSE"]);
+  assert.ok(client.connected);
+});
+
 test("a complete desired document is delivered even when its version went back", async () => {
   const { platform, client, events } = setup();
   client.on("desired", (a: any, b: any, c: any) => events.push(["desired", a, b, c]));
