@@ -44,7 +44,11 @@ export function parametersFromArguments(source) {
     const many = node.params.length > 1;
     const locals = (many ? alias + "=arguments," : "") + node.params.map((param, i) => param.name + "=" + (many ? alias : "arguments") + "[" + i + "]").join(",");
     edits.push({ from: node.params[0].start, to: node.params[node.params.length - 1].end, text: "" });
-    edits.push({ from: node.body.start + 1, to: node.body.start + 1, text: "var " + locals + ";" });
+    // A body that starts with a `var` (esbuild's `var self=this` for lowered arrows) takes the
+    // locals first in that declaration: a few bytes less each.
+    const first = node.body.body[0];
+    if (first && first.type === "VariableDeclaration" && first.kind === "var") edits.push({ from: first.declarations[0].start, to: first.declarations[0].start, text: locals + "," });
+    else edits.push({ from: node.body.start + 1, to: node.body.start + 1, text: "var " + locals + ";" });
   });
   edits.sort((a, b) => b.from - a.from);
   let out = source;

@@ -86,7 +86,7 @@ export function resolveHub(options: HubOptions): ResolvedHub {
     identity = checkHubIdentity({ hostName: options.hostName as string, deviceId: options.deviceId as string, moduleId: options.moduleId });
   }
   if ((key ? 1 : 0) + (sasToken ? 1 : 0) + (x509 ? 1 : 0) !== 1) {
-    throw liteError("ARGUMENT_INVALID", "needs one of sharedAccessKey, sasToken, cert+key");
+    throw liteError("ARGUMENT_INVALID", "needs sharedAccessKey, sasToken or cert+key");
   }
   if (key) decodeKey(key, "sharedAccessKey");
   if (x509) {

@@ -249,6 +249,13 @@ export class HubClient {
    */
   sendTelemetry(payload: unknown, options?: TelemetryOptions): Promise<void> {
     try {
+      // Each message is held until acknowledged (about 50 variables on Espruino with its promise
+      // and a caller's then): offline for long, a small board would run out before the queue's
+      // count or byte bound is reached, and then have no memory left to reconnect. Connected with
+      // nothing waiting, a message leaves at once and is not held for long: it may go.
+      if ((this.state_ !== State.Ready || this.session_.queuedMessages) && this.platform_.lowOnMemory && this.platform_.lowOnMemory()) {
+        throw liteError("QUEUE_FULL", "memory low: message not held");
+      }
       const settings = options || {};
       const body = payloadBytes(payload);
       let system: SystemProperties = settings;

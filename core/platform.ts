@@ -58,4 +58,8 @@ export interface Platform {
   crypto?: CryptoProvider;
   /** A small device sets small bounds here, so no client on it buffers more than it can hold. */
   limits?: PlatformLimits;
+  /** True when the device is short of memory: the hub client then refuses to hold another
+   * telemetry message (QUEUE_FULL) rather than let the runtime run out (on Espruino that stops the
+   * firmware's code mid-event with nothing to catch, and removes the timer that was sending). */
+  lowOnMemory?(): boolean;
 }

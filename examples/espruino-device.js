@@ -41,7 +41,9 @@ function live(client) {
       }
     );
   }, 60000);
-  client.updateReported({ firmware: "1.0.0", freeVars: process.memory().free });
+  client.updateReported({ firmware: "1.0.0", freeVars: process.memory().free }).then(undefined, function (error) {
+    console.log("reported properties not updated:", error.code); // TWIN_TIMEOUT if offline for 30 s
+  });
 }
 
 /** The hub kept refusing the device, and provisioning again does not fit in memory next to the hub

@@ -111,6 +111,32 @@ test("telemetry refused before sending: over 256 KB, QoS 2, a '$.' property, a n
   assert.equal(platform.lastSocket.received().map((p) => p.cmd), ["connect"], "nothing was queued for sending");
 });
 
+test("a platform low on memory: telemetry is not held (QUEUE_FULL) while offline or behind another, but goes when connected with nothing waiting", async () => {
+  const { platform, client } = setup();
+  let low = true;
+  (platform as any).lowOnMemory = () => low;
+  const offline = await client.sendTelemetry("offline").catch((e) => e);
+  assert.is(offline.code, "QUEUE_FULL");
+  assert.match(offline.message, /memory/);
+  low = false;
+  const held = client.sendTelemetry("held while offline");
+  low = true;
+  const connecting = client.connect();
+  const socket = platform.lastSocket;
+  const { publishes } = serve(socket);
+  await connecting;
+  assert.equal(publishes.map((p: any) => p.payload.toString()), ["held while offline"], "only what was accepted goes out");
+  const behind = await client.sendTelemetry("behind an unacknowledged one").catch((e) => e);
+  assert.is(behind.code, "QUEUE_FULL", "one still waits for its PUBACK");
+  socket.send({ cmd: "puback", messageId: publishes[0].messageId });
+  await held;
+  const now = client.sendTelemetry("connected, nothing waiting");
+  const sent = socket.received().filter((p) => p.cmd === "publish");
+  assert.equal(sent.map((p) => p.payload.toString()), ["connected, nothing waiting"]);
+  socket.send({ cmd: "puback", messageId: sent[0].messageId });
+  await now;
+});
+
 test("offline: telemetry queues, the queue is bounded, and queued messages go out once connected", async () => {
   const { platform, client } = setup({ maxQueuedMessages: 2 });
   const first = client.sendTelemetry("one");

@@ -22,9 +22,11 @@ const BUDGET_BYTES = 16000;
  * (2,600 before). Then +2,740 (main; +1,350 hub, +420 DPS): parameters read from `arguments`
  * (build/espruino-arguments.mjs), which took one-boot provisioning and hub session from 2,500
  * variables to 2,300 and the example firmware from 2,700 to 2,450. Bytes sit in flash (an ESP32
- * has 896 KB of Storage); variables are the RAM a board runs out of, so this trade is taken. */
-const MAIN_CEILING_BYTES = 25300;
-const TOTAL_CEILING_BYTES = 48100;
+ * has 896 KB of Storage); variables are the RAM a board runs out of, so this trade is taken.
+ * Then +100: the platform's low-memory check and a defragmentation before each TLS connection,
+ * without which a device offline for a minute ran out of memory even with 3,000 variables. */
+const MAIN_CEILING_BYTES = 25400;
+const TOTAL_CEILING_BYTES = 48300;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");

@@ -195,6 +195,14 @@ stripped("short of memory for provisioning: a typed error up front, not the inte
   await nothingLeft(context);
 });
 
+stripped("the platform reports low memory under 400 free variables, so the hub holds no more telemetry there", ({ env }) => {
+  const platform = env.require(MAIN).espruinoPlatform();
+  env.freeVariables = 400;
+  assert.is(platform.lowOnMemory(), false);
+  env.freeVariables = 399;
+  assert.is(platform.lowOnMemory(), true);
+});
+
 stripped("the platform clock never runs back when setTime or SNTP steps the wall clock back", ({ env }) => {
   const lib = env.require(MAIN);
   const platform = lib.espruinoPlatform();
@@ -235,7 +243,7 @@ stripped("provision through DPS, connect to the assigned hub, telemetry, reporte
   assert.ok(sim.assignedDevice(sim.hubs[0], registrationId), "DPS assigned the device");
   const cached = env.evaluate<string[]>("Modules.getCached()");
   assert.ok(cached.indexOf("azure-iot-mqtt-lite-dps") < 0 && cached.indexOf("azure-iot-mqtt-lite-hub") >= 0, "DPS unloaded before the hub: " + cached.join(","));
-  assert.is(env.defrags, 1, "memory defragmented once DPS was unloaded");
+  assert.is(env.defrags, 3, "memory defragmented before each TLS connection (DPS, hub) and once DPS was unloaded");
   const hub = sim.hub();
   await waitFor(() => hub.isConnected(registrationId), "the device on its hub");
   const hubRecord = sim.connections.filter((c) => c.service === "hub" && c.clientId === registrationId);
@@ -281,6 +289,7 @@ stripped("provision through DPS, connect to the assigned hub, telemetry, reporte
   assert.is(stats.wideCharWrites, 0, "no char above 0xff was written");
   assert.ok(stats.largestChunk <= 536 && stats.chunks > 0, "data came in chunks of at most 536 bytes");
   assert.equal(stats.dialled.map((d) => [d.host, d.tls]), [[sim.dpsHost, true], [sim.hubs[0], true]]);
+  assert.is(env.defrags, 3, "no defragmenting but before connecting and after unloading");
   console.log(`  stripped realm: ${stats.opened} TLS sockets, ${stats.writes} writes (largest ${stats.largestWrite} B), ${stats.chunks} data chunks (largest ${stats.largestChunk} B)`);
   await nothingLeft(context);
 });
