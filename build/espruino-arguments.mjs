@@ -8,9 +8,9 @@
 // long as its modules are loaded. A local costs nothing until the function runs. Measured on 2v29
 // (ESP32 variable format, modules in Storage): loading the main module went from 1,013 to 821
 // variables and the hub module from 512 to 415, and provisioning then a hub session in one boot
-// from needing 2,500 variables to 2,300. The price: ~19 bytes per parameter (in flash, where
-// an ESP32 has 896 KB of Storage) and an `arguments` array per call (a micro benchmark of
-// publish + PUBACK ran 10-30% slower).
+// from needing 2,500 variables to 2,300. The price: about 4.5 KB across the three modules (in
+// flash, where an ESP32 has 896 KB of Storage) and an `arguments` array per call (a micro
+// benchmark of publish + PUBACK ran 10-30% slower).
 //
 // Only functions not nested in another function: on Espruino a function that reads `arguments`
 // inside one that already did sees the outer function's (the first read stores `arguments` in
