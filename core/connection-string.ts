@@ -61,7 +61,7 @@ export function parseConnectionString(text: string): ConnectionString {
   }
   if (parts.sharedAccessKey) decodeKey(parts.sharedAccessKey, "SharedAccessKey");
   if (parts.sharedAccessSignature && parts.sharedAccessSignature.indexOf("SharedAccessSignature ") !== 0) {
-    throw liteError("CONNECTION_STRING_MALFORMED", "SharedAccessSignature is not a token");
+    throw liteError("CONNECTION_STRING_MALFORMED", "SharedAccessSignature not a token");
   }
   if (parts.x509) {
     if (parts.x509.toLowerCase() !== "true") throw liteError("CONNECTION_STRING_MALFORMED", "x509 must be true");

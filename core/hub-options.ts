@@ -41,7 +41,7 @@ export interface HubOptions {
   apiVersion?: string;
   /** CleanSession. Default false: cloud-to-device messages wait for the device across connections. */
   clean?: boolean;
-  /** Default 240 s (the hub allows up to 1177). */
+  /** Default 240 s; more than 1177 (the hub's longest) counts as 1177. */
   keepAliveSeconds?: number;
   /** Lifetime of each SAS token; the client reconnects with a fresh one before it ends. Default 3600 s. */
   sasTtlSeconds?: number;

@@ -92,19 +92,21 @@ const enum Limit {
    * and rate-limited, and a fleet must not hammer DPS in lock step). */
   ReprovisionMinMs = 60000,
   ReprovisionMaxMs = 3600000,
+  /** The longest keep-alive the hub honours (PROTOCOL.md: 1.5 x keep-alive, at most 1767 s). */
+  KeepAliveSeconds = 1177,
 }
 
 /** The twin document in a GET response, checked. */
 function twinOf(response: TwinResponse): Twin {
   const twin = response.body as Twin;
   if (!twin || typeof twin.desired !== "object" || typeof twin.reported !== "object") {
-    throw liteError("TWIN_BAD_RESPONSE", "twin without desired/reported");
+    throw liteError("TWIN_BAD_RESPONSE", "twin lacks desired/reported");
   }
   return twin;
 }
 
 function clientClosed(): LiteError {
-  return liteError("CLIENT_CLOSED", "the client was closed");
+  return liteError("CLIENT_CLOSED", "client closed");
 }
 
 function payloadBytes(payload: unknown): Uint8Array | string {
@@ -116,12 +118,23 @@ function payloadBytes(payload: unknown): Uint8Array | string {
  * whole enclosing scope, and there that holds the request payload (up to the packet limit) for as
  * long as an asynchronous handler runs. */
 function methodReplies(client: HubClient, name: string, rid: string): { done: (response: MethodResponse) => void; failed: (error: unknown) => void } {
-  const done = (response: MethodResponse) => {
-    const status = response && typeof response.status === "number" && response.status % 1 === 0 ? response.status : 500;
-    const payload = response ? response.payload : undefined;
-    client.publishRequest_(methodResponseTopic(status, rid), payload instanceof Uint8Array ? payload : toJson(payload));
+  // Neither may throw: an asynchronous handler's answer arrives through then(done, failed), where
+  // a throw would be an unhandled rejection (on Node, the end of the process) and no answer at all.
+  const reply = {
+    done: (response: MethodResponse): void => {
+      const status = response && typeof response.status === "number" && response.status % 1 === 0 ? response.status : 500;
+      const payload = response ? response.payload : undefined;
+      let body: string | Uint8Array;
+      try {
+        body = payload instanceof Uint8Array ? payload : toJson(payload);
+      } catch (error) {
+        return reply.failed(error); // an answer JSON cannot carry (a BigInt, a cycle)
+      }
+      client.publishRequest_(methodResponseTopic(status, rid), body);
+    },
+    failed: (error: unknown): void => reply.done({ status: 500, payload: { message: "method " + name + " failed: " + String((error && (error as Error).message) || error) } }),
   };
-  return { done, failed: (error) => done({ status: 500, payload: { message: "method " + name + " failed: " + String((error as Error).message || error) } }) };
+  return reply;
 }
 
 export class HubClient {
@@ -189,7 +202,7 @@ export class HubClient {
       try {
         list[i](a, b, c);
       } catch (error) {
-        if (event !== "error") this.emit_("error", liteError("HANDLER_FAILED", "a " + event + " listener threw: " + String((error as Error).message || error)));
+        if (event !== "error") this.emit_("error", liteError("HANDLER_FAILED", "a " + event + " listener threw: " + String((error && (error as Error).message) || error)));
       }
     }
   }
@@ -262,14 +275,10 @@ export class HubClient {
       if (!(payload instanceof Uint8Array) && typeof payload !== "string" && !settings.contentType) {
         // A JSON-able value is sent as JSON: say so, as IoT Hub routing needs (a copy: the caller's
         // options stay untouched).
-        system = {
-          messageId: settings.messageId,
-          correlationId: settings.correlationId,
-          contentType: "application/json",
-          contentEncoding: settings.contentEncoding || "utf-8",
-          creationTime: settings.creationTime,
-          component: settings.component,
-        };
+        system = {};
+        for (const key in settings) (system as { [key: string]: unknown })[key] = (settings as { [key: string]: unknown })[key];
+        system.contentType = "application/json";
+        system.contentEncoding = settings.contentEncoding || "utf-8";
       }
       const topic = telemetryTopic(this.hub_.identity, settings.properties, system);
       const size = (typeof body === "string" ? utf8Length(body) : body.length) + utf8Length(topic);
@@ -299,9 +308,14 @@ export class HubClient {
 
   /** Patches reported properties (null deletes a member); resolves with the new reported $version. */
   updateReported(patch: { [key: string]: unknown }): Promise<number> {
-    if (typeof patch !== "object" || patch === null) return Promise.reject(liteError("ARGUMENT_INVALID", "patch is not an object"));
-    if (this.state_ === State.Closed) return Promise.reject(clientClosed());
-    return this.twin_.request_(twinPatchTopic, toJson(patch), Answer.Version) as Promise<number>;
+    try {
+      if (typeof patch !== "object" || patch === null) throw liteError("ARGUMENT_INVALID", "patch not an object");
+      if (this.state_ === State.Closed) throw clientClosed();
+      // toJson throws for a patch JSON cannot carry (a cycle, a BigInt): a rejection too.
+      return this.twin_.request_(twinPatchTopic, toJson(patch), Answer.Version) as Promise<number>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   // ---- methods --------------------------------------------------------------------------------
@@ -323,7 +337,9 @@ export class HubClient {
       clientId: this.hub_.clientId,
       username: this.hub_.username,
       clean: !!options.clean,
-      keepAliveSeconds: options.keepAliveSeconds === undefined ? 240 : options.keepAliveSeconds,
+      // The hub drops a client silent for 1.5 x its keep-alive, but never waits over 1767 s: a
+      // longer keep-alive would ping after the hub had already given up (PROTOCOL.md).
+      keepAliveSeconds: Math.min(options.keepAliveSeconds === undefined ? 240 : options.keepAliveSeconds, Limit.KeepAliveSeconds),
       ackTimeoutMs: options.requestTimeoutMs,
       maxQueuedMessages: options.maxQueuedMessages || limits.maxQueuedMessages,
       maxQueuedBytes: options.maxQueuedBytes || limits.maxQueuedBytes,
@@ -511,34 +527,40 @@ export class HubClient {
         run = { result: Promise.reject(error), cancel: () => undefined };
       }
       this.reprovisioning_ = run;
-      run.result.then(
-        (options) => {
-          if (this.reprovisioning_ !== run) return;
-          this.reprovisioning_ = undefined;
+      const failed = (reason: unknown) => {
+        if (this.reprovisioning_ !== run) return;
+        this.reprovisioning_ = undefined;
+        // A hook may fail with anything (even undefined): listeners and connect() get a typed error.
+        const error = reason && (reason as LiteError).code ? (reason as LiteError) : liteError("REPROVISION_FAILED", "reprovisioning failed: " + String((reason && (reason as Error).message) || reason));
+        if (!this.everConnected_ && !error.retryable) {
+          // Before any success: DPS says no (disabled, failed, unauthorized), which retrying cannot fix.
+          this.state_ = State.Idle;
+          return this.settleConnect_(error);
+        }
+        this.emit_("error", error);
+        if (this.state_ === State.Waiting) this.connectionEnded_(undefined);
+      };
+      run.result.then((options) => {
+        if (this.reprovisioning_ !== run) return;
+        try {
+          // An assignment this client cannot use (a device id MQTT topics cannot carry, say) is a
+          // failed round, not an exception that would leave the client waiting for nothing.
           this.retarget_(options);
-          this.open_();
-        },
-        (reason: unknown) => {
-          if (this.reprovisioning_ !== run) return;
-          this.reprovisioning_ = undefined;
-          // A hook may fail with anything (even undefined): listeners and connect() get a typed error.
-          const error = reason && (reason as LiteError).code ? (reason as LiteError) : liteError("REPROVISION_FAILED", "provisioning again failed: " + String((reason && (reason as Error).message) || reason));
-          if (!this.everConnected_ && !error.retryable) {
-            // Before any success: DPS says no (disabled, failed, unauthorized), which retrying cannot fix.
-            this.state_ = State.Idle;
-            return this.settleConnect_(error);
-          }
-          this.emit_("error", error);
-          if (this.state_ === State.Waiting) this.connectionEnded_(undefined);
-        },
-      );
+        } catch (error) {
+          return failed(error);
+        }
+        this.reprovisioning_ = undefined;
+        this.open_();
+      }, failed);
     });
   }
 
   /** Points the client at a new hub identity (after provisioning again). */
   private retarget_(options: HubOptions): void {
+    // Checked first (resolveHub throws for an identity it cannot use): nothing is half changed.
+    const hub = resolveHub(options);
     this.options_ = options;
-    this.hub_ = resolveHub(options);
+    this.hub_ = hub;
     this.attach_();
     this.lastDesiredVersion_ = -1;
     // Telemetry queued for the old identity's session cannot move (its topic names the old
@@ -592,7 +614,7 @@ export class HubClient {
       if (c2d) return this.emit_("message", { payload, properties: c2d.properties, systemProperties: c2d.systemProperties });
       this.emit_("error", liteError("UNEXPECTED_TOPIC", "unexpected topic " + topic));
     } catch (error) {
-      this.emit_("error", liteError((error as LiteError).code || "HUB_BAD_MESSAGE", "unreadable message on " + topic + ": " + (error as Error).message));
+      this.emit_("error", liteError((error as LiteError).code || "HUB_BAD_MESSAGE", "bad message on " + topic + ": " + (error as Error).message));
     }
   }
 

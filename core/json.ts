@@ -2,10 +2,19 @@
 // payload (strict UTF-8) parsed. The Espruino module replaces this file with
 // platform-espruino/native-json.ts, which also makes the ESP32 firmware's JSON keep text as UTF-8
 // bytes both ways.
+import { liteError } from "./errors";
 import { utf8Decode } from "./utf8";
 
+/** JSON text of `value`; ARGUMENT_INVALID for what JSON cannot carry (a cycle, a BigInt, a function). */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value === undefined ? null : value);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value === undefined ? null : value);
+  } catch (error) {
+    throw liteError("ARGUMENT_INVALID", "not JSON: " + (error as Error).message);
+  }
+  if (typeof text !== "string") throw liteError("ARGUMENT_INVALID", "not JSON: a " + typeof value);
+  return text;
 }
 
 /** Parses a JSON payload: throws UTF8_INVALID for bad UTF-8, and JSON.parse's error for bad JSON. */

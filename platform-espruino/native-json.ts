@@ -11,12 +11,19 @@
 // Unicode firmware escapes and parses characters, which is right as it is.
 // Both walk the escapes in their own body rather than through shared helpers: on the interpreter
 // each top-level function costs variables for as long as the module is loaded (measured: ~7 each).
+import { liteError } from "../core/errors";
 import { BYTE_STRINGS } from "./firmware";
 import { utf8Validate } from "../core/utf8";
 import { utf8Decode } from "./native-utf8";
 
 export function toJson(value: unknown): string {
-  const text = JSON.stringify(value === undefined ? null : value);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value === undefined ? null : value);
+  } catch (error) {
+    throw liteError("ARGUMENT_INVALID", "not JSON: " + (error as Error).message);
+  }
+  if (typeof text !== "string") throw liteError("ARGUMENT_INVALID", "not JSON: a " + typeof value);
   if (!BYTE_STRINGS || text.indexOf("\\u00") < 0) return text;
   let out = "";
   let from = 0;

@@ -682,4 +682,105 @@ test("bad options throw typed errors at construction", () => {
   assert.is(errorCode(() => new HubClient(platform, { hostName: HOST, deviceId: "d", sharedAccessKey: "%%%" })), "KEY_INVALID");
 });
 
+
+test("a method answer JSON cannot carry, or a rejection with nothing, still answers 500, sync or async, and nothing is left unhandled", async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    const { platform, client } = setup();
+    const cyclic: { self?: unknown } = {};
+    cyclic.self = cyclic;
+    client.onMethod("big", async () => ({ status: 200, payload: { count: BigInt(10) } }));
+    client.onMethod("cycle", () => ({ status: 200, payload: cyclic }));
+    client.onMethod("nothing", () => Promise.reject(undefined));
+    client.onMethod("fn", async () => ({ status: 200, payload: () => 1 }));
+    const connecting = client.connect();
+    const socket = platform.lastSocket;
+    serve(socket);
+    await connecting;
+    let n = 0;
+    for (const name of ["big", "cycle", "nothing", "fn"]) publishTo(socket, "$iothub/methods/POST/" + name + "/?$rid=" + ++n, "{}");
+    await platform.settle();
+    await new Promise((resolve) => setTimeout(resolve, 10)); // unhandled rejections are reported a turn later
+    const answers = socket.received().map((p) => [rid(p.topic), p.topic.split("/")[3], JSON.parse(p.payload.toString()).message]);
+    answers.sort((a, b) => Number(a[0]) - Number(b[0]));
+    assert.equal(answers.map((a) => a[1]), ["500", "500", "500", "500"]);
+    assert.match(answers[0][2], /^method big failed: not JSON: /);
+    assert.match(answers[1][2], /^method cycle failed: not JSON: /);
+    assert.is(answers[2][2], "method nothing failed: undefined");
+    assert.is(answers[3][2], "method fn failed: not JSON: a function");
+    assert.equal(unhandled, []);
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+  }
+});
+
+test("telemetry or a reported patch JSON cannot carry is a typed rejection, not a throw", async () => {
+  const { platform, client } = setup();
+  const connecting = client.connect();
+  serve(platform.lastSocket);
+  await connecting;
+  const cyclic: { self?: unknown } = {};
+  cyclic.self = cyclic;
+  let patched: Promise<number> | undefined;
+  assert.not.throws(() => (patched = client.updateReported(cyclic as { [key: string]: unknown })));
+  assert.is((await patched!.catch((error) => error)).code, "ARGUMENT_INVALID");
+  assert.is((await client.sendTelemetry({ n: BigInt(1) }).catch((error) => error)).code, "ARGUMENT_INVALID");
+  assert.equal(platform.lastSocket.received(), [], "nothing sent");
+});
+
+test("a listener throwing undefined is an 'error' event too, and the client still reconnects", async () => {
+  const { platform, client, events } = setup({ reconnectMinMs: 10, reconnectMaxMs: 20 });
+  client.on("disconnected", () => {
+    throw undefined;
+  });
+  const connecting = client.connect();
+  serve(platform.lastSocket);
+  await connecting;
+  assert.not.throws(() => platform.lastSocket.drop());
+  assert.ok(events.some((e) => e[0] === "error" && e[1].code === "HANDLER_FAILED" && / threw: undefined$/.test(e[1].message)));
+  platform.advance(100);
+  assert.is(platform.sockets.length, 2, "a new connection after the drop");
+  client.close();
+});
+
+test("an assignment the client cannot use is a failed round of provisioning again: connect() settles, nothing half changed", async () => {
+  const { platform, client, events } = setup();
+  let rounds = 0;
+  client.reprovision = () => {
+    rounds++;
+    // Azure allows '+' in a device id; MQTT topics cannot carry it, so the client refuses it.
+    return { result: Promise.resolve({ hostName: "hub-b.azure-devices.net", deviceId: "dev+1", sharedAccessKey: KEY }), cancel: () => {} };
+  };
+  const connecting = client.connect();
+  let outcome: unknown = "pending";
+  connecting.then(
+    () => (outcome = "connected"),
+    (error) => (outcome = error.code),
+  );
+  for (let i = 0; i < 3; i++) {
+    platform.lastSocket.accept();
+    platform.lastSocket.send({ cmd: "connack", returnCode: 5, sessionPresent: false });
+    const sockets = platform.sockets.length;
+    if (i < 2) while (platform.sockets.length === sockets) platform.advance(10);
+  }
+  platform.advance(0);
+  await platform.settle();
+  assert.is(rounds, 1);
+  assert.is(outcome, "DEVICE_ID_INVALID", "connect() settled with the typed reason");
+  assert.is(client.hostName, HOST, "still the old identity");
+  assert.ok(!events.some((e) => e[0] === "error" && !e[1].code));
+  assert.is(platform.pendingTimers, 0, "no timer left waiting for nothing");
+});
+
+test("a keep-alive over the hub's longest (1177 s) is capped to it", async () => {
+  const { platform, client } = setup({ keepAliveSeconds: 1800 });
+  const connecting = client.connect();
+  const { connect } = serve(platform.lastSocket);
+  await connecting;
+  assert.is(connect.keepalive, 1177);
+  client.close();
+});
+
 test.run();

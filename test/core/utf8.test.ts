@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { utf8Decode, utf8Encode, utf8Length, utf8Validate } from "../../core/utf8";
-import { errorCode as codeOf } from "../helpers/errors";
+import { errorCode as codeOf, errorOf } from "../helpers/errors";
 import { inEachPathMode } from "../helpers/native";
 import { toJson } from "../../core/json";
 import { randomBytes, randomInt, randomText, seededRandom } from "../helpers/random";
@@ -108,6 +108,14 @@ test("utf8Validate checks exactly as utf8Decode does, and says whether the bytes
 test("toJson is JSON.stringify, with undefined as null", () => {
   assert.is(toJson({ a: "é", b: [1, "x"] }), '{"a":"é","b":[1,"x"]}');
   assert.is(toJson(undefined), "null");
+});
+
+test("toJson refuses what JSON cannot carry with ARGUMENT_INVALID, naming what it was", () => {
+  const cyclic: { self?: unknown } = {};
+  cyclic.self = cyclic;
+  assert.is(errorOf(() => toJson(cyclic)).code, "ARGUMENT_INVALID");
+  assert.is(errorOf(() => toJson(BigInt(1))).code, "ARGUMENT_INVALID");
+  assert.equal(errorOf(() => toJson(() => 1)), Object.assign(new Error("not JSON: a function"), { code: "ARGUMENT_INVALID" }));
 });
 
 test.run();
