@@ -57,7 +57,7 @@ export function parseConnectionString(text: string): ConnectionString {
   checkHubIdentity(result);
 
   if ((parts.sharedAccessKey ? 1 : 0) + (parts.sharedAccessSignature ? 1 : 0) + (parts.x509 ? 1 : 0) !== 1) {
-    throw liteError("CONNECTION_STRING_CREDENTIAL", "needs SharedAccessKey, SharedAccessSignature or x509=true");
+    throw liteError("CONNECTION_STRING_CREDENTIAL", "needs SharedAccessKey, SharedAccessSignature or x509");
   }
   if (parts.sharedAccessKey) decodeKey(parts.sharedAccessKey, "SharedAccessKey");
   if (parts.sharedAccessSignature && parts.sharedAccessSignature.indexOf("SharedAccessSignature ") !== 0) {

@@ -94,6 +94,8 @@ const enum Limit {
   ReprovisionMaxMs = 3600000,
   /** The longest keep-alive the hub honours (PROTOCOL.md: 1.5 x keep-alive, at most 1767 s). */
   KeepAliveSeconds = 1177,
+  /** How long a new connection waits for the old socket to report its close. */
+  CloseWaitMs = 3000,
 }
 
 /** The twin document in a GET response, checked. */
@@ -202,7 +204,7 @@ export class HubClient {
       try {
         list[i](a, b, c);
       } catch (error) {
-        if (event !== "error") this.emit_("error", liteError("HANDLER_FAILED", "a " + event + " listener threw: " + String((error && (error as Error).message) || error)));
+        if (event !== "error") this.emit_("error", liteError("HANDLER_FAILED", event + " listener threw: " + String((error && (error as Error).message) || error)));
       }
     }
   }
@@ -267,7 +269,7 @@ export class HubClient {
       // count or byte bound is reached, and then have no memory left to reconnect. Connected with
       // nothing waiting, a message leaves at once and is not held for long: it may go.
       if ((this.state_ !== State.Ready || this.session_.queuedMessages) && this.platform_.lowOnMemory && this.platform_.lowOnMemory()) {
-        throw liteError("QUEUE_FULL", "memory low: message not held");
+        throw liteError("QUEUE_FULL", "memory low: not held");
       }
       const settings = options || {};
       const body = payloadBytes(payload);
@@ -378,9 +380,9 @@ export class HubClient {
         // may already have ended in the same chunk (then its "closed" follows).
         if (!this.session_.connected) return;
         const subscriptions: Subscription[] = [
-          { topic: HubTopic.TwinResponses, qos: 0 },
-          { topic: HubTopic.Desired, qos: 0 },
-          { topic: HubTopic.Methods, qos: 0 },
+          { topic: HubTopic.TwinResponses },
+          { topic: HubTopic.Desired },
+          { topic: HubTopic.Methods },
         ];
         // Modules receive no cloud-to-device messages.
         if (this.hub_.identity.moduleId === undefined) subscriptions.unshift({ topic: c2dFilter(this.hub_.identity), qos: 1 });
@@ -487,7 +489,12 @@ export class HubClient {
       this.emit_("disconnected", error || liteError("CONNECTION_LOST", "the connection closed", { retryable: true }));
       if (this.state_ !== State.Waiting) return; // a listener closed the client
     }
-    if (error && error.code === "SAS_RENEWAL") return this.open_();
+    if (error && error.code === "SAS_RENEWAL") {
+      // The old socket closes first: two TLS connections at once would not fit a small board.
+      return this.driver_.whenClosed(() => {
+        if (this.state_ === State.Waiting) this.open_();
+      }, Limit.CloseWaitMs);
+    }
     // CONNACK 2, 4 and 5 say the credentials were refused (PROTOCOL.md 4: provision again after these).
     const status = error && error.code.indexOf("CONNECT_REFUSED_") === 0 ? error.status : 0;
     const refused = status === 2 || status === 4 || status === 5;
@@ -567,7 +574,7 @@ export class HubClient {
     // device): fail it, retryable, so no promise waits forever and nothing vanishes silently.
     const pending = this.telemetry_;
     this.telemetry_ = {};
-    const error = liteError("REPROVISIONED", "provisioned again before PUBACK", { retryable: true });
+    const error = liteError("REPROVISIONED", "reprovisioned before PUBACK", { retryable: true });
     for (const id in pending) pending[id].reject(error);
   }
 

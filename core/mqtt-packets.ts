@@ -80,7 +80,8 @@ export interface AckPacket {
 
 export interface Subscription {
   topic: string;
-  qos: QoS;
+  /** 0 when left out. */
+  qos?: QoS;
 }
 
 export interface SubscribePacket {

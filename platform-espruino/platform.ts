@@ -60,6 +60,15 @@ interface RawSocket {
   end(): void;
 }
 
+/** Sockets of this module not closed yet. E.defrag() moves blocks of memory, and the
+ * interpreter's TLS state is one such block that mbedTLS points into (libs/network/network.c):
+ * moved under a live connection, it would corrupt memory. So it runs only when none is open. */
+let openSockets = 0;
+
+export function defragment(): void {
+  if (E.defrag && !openSockets) E.defrag();
+}
+
 function ignore(): void {}
 
 const NO_HANDLERS: SocketHandlers = { connected: ignore, data: ignore, closed: ignore };
@@ -110,11 +119,21 @@ class EspruinoSocket implements PlatformSocket {
       this.raw_ = require(useTls ? "tls" : "net").connect(connectOptions, onConnect) as RawSocket;
     } catch (error) {
       // Refused connections, unknown hosts and certificates it cannot take throw here; the
-      // platform contract says "later".
-      this.failure_ = (error as LiteError).code ? (error as LiteError) : liteError("CONNECTION_REFUSED", target.host + ": " + ((error as Error).message || error), { retryable: true });
+      // platform contract says "later". What retrying cannot fix is not retryable: a certificate
+      // or key mbedTLS refuses ("HTTPS init failed! mbedtls_..."; each attempt also leaks a
+      // socket in 2v29), or a firmware without the tls module.
+      const message = String((error as Error).message || error);
+      this.failure_ = (error as LiteError).code
+        ? (error as LiteError)
+        : message.indexOf("mbedtls_") >= 0
+          ? liteError("TLS_CONFIG_INVALID", target.host + ": " + message)
+          : message.indexOf("Module ") === 0
+            ? liteError("CRYPTO_UNAVAILABLE", message)
+            : liteError("CONNECTION_REFUSED", target.host + ": " + message, { retryable: true });
       setTimeout(() => this.end_(), 0);
       return;
     }
+    openSockets++;
     const raw = this.raw_;
     raw.owner_ = this;
     raw.on("data", onData);
@@ -129,7 +148,11 @@ class EspruinoSocket implements PlatformSocket {
     // The interpreter may keep its closed socket object a while; cut the links to ours, so the
     // session, driver and client behind them can be collected now (measured: ~300 JsVars of a
     // finished DPS registration were still alive when the hub connected).
-    if (this.raw_) this.raw_.owner_ = undefined as unknown as EspruinoSocket;
+    // The interpreter frees its TLS state before it reports the close (socketserver.c).
+    if (this.raw_) {
+      openSockets--;
+      this.raw_.owner_ = undefined as unknown as EspruinoSocket;
+    }
     this.raw_ = undefined;
     this.handlers_ = NO_HANDLERS;
     handlers.closed(this.failure_, this);
@@ -175,19 +198,25 @@ class EspruinoPlatform implements Platform {
   private readonly settings_: EspruinoPlatformOptions;
   private last_ = 0;
   private skew_ = 0;
-  private readonly natives_: { SHA256(data: Uint8Array): ArrayBuffer };
+  private readonly natives_: { SHA256(data: Uint8Array): ArrayBuffer } | undefined;
 
   constructor(options: EspruinoPlatformOptions | undefined) {
     this.settings_ = options || {};
-    this.natives_ = require("crypto");
-    this.crypto = this;
+    // A firmware built without it (some ESP32 IDF4 builds) throws an untyped "Module crypto not
+    // found": without it the core's SHA-256 stand-in says CRYPTO_UNAVAILABLE when a SAS is signed.
+    try {
+      this.natives_ = require("crypto");
+    } catch {
+      this.natives_ = undefined;
+    }
+    this.crypto = this.natives_ ? this : {};
   }
 
   /** Defragments memory first: the interpreter's TLS state is one block of ~90 contiguous
    * variables, and after a while offline (messages queued, connections tried) the free ones are
    * scattered (measured on 2v29: a reconnect ran out of memory with 300 free). */
   connect(target: SocketTarget, handlers: SocketHandlers): PlatformSocket {
-    if (E.defrag) E.defrag();
+    defragment();
     return new EspruinoSocket(target, handlers, this.settings_);
   }
 
@@ -217,7 +246,7 @@ class EspruinoPlatform implements Platform {
   }
 
   sha256(data: Uint8Array): Uint8Array {
-    return new Uint8Array(this.natives_.SHA256(data));
+    return new Uint8Array(this.natives_!.SHA256(data));
   }
 
   /** Counted without a garbage collection first (that takes milliseconds), then with one when the

@@ -318,6 +318,33 @@ test("SAS renewal: between 80% and 90% of the token's life, DISCONNECT and a new
   assert.ok(client.connected);
 });
 
+test("SAS renewal opens the new connection once the old socket has closed (or after 3 s), never two at once", async () => {
+  const { platform, client } = setup({ sasTtlSeconds: 100 });
+  const connecting = client.connect();
+  serve(platform.lastSocket);
+  await connecting;
+  const first = platform.lastSocket;
+  first.deferClose = true;
+  while (!first.closedByClient) platform.advance(100);
+  assert.equal(first.received().map((p) => p.cmd), ["disconnect"]);
+  platform.advance(2900);
+  assert.is(platform.sockets.length, 1, "no second socket while the first is open");
+  first.finishClose();
+  assert.is(platform.sockets.length, 2, "the new connection right after the close");
+  serve(platform.lastSocket);
+  await platform.settle();
+  assert.ok(client.connected);
+  // A platform that never reports the close: the renewal still goes ahead.
+  const second = platform.lastSocket;
+  second.deferClose = true;
+  while (!second.closedByClient) platform.advance(100);
+  platform.advance(2900);
+  assert.is(platform.sockets.length, 2);
+  platform.advance(100);
+  assert.is(platform.sockets.length, 3, "after the 3 s wait");
+  client.close();
+});
+
 test("a token valid for a month: its renewal is not a timer Node would fire at once", async () => {
   const { platform, client } = setup({ sasTtlSeconds: 30 * 86400, keepAliveSeconds: 0 });
   platform.maxTimerMs = 2147483647;

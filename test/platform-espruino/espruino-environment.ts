@@ -129,6 +129,8 @@ export interface EspruinoEnvironmentOptions {
   ca: string;
   /** Firmware built with Unicode support (Linux, Bangle.js 2) instead of the ESP32's byte strings. */
   unicode?: boolean;
+  /** Built-in modules this firmware lacks (some ESP32 IDF4 builds have no crypto or tls). */
+  missing?: string[];
 }
 
 export interface SocketStats {
@@ -158,6 +160,10 @@ export class EspruinoEnvironment {
   readonly context: vm.Context;
   /** How many times the bundle called E.defrag(). */
   defrags = 0;
+  /** Calls of E.defrag() made while a TLS socket was open: the interpreter's defragmenting moves
+   * the block mbedTLS points into (its TLS state), which would corrupt memory on a device. */
+  defragsWithTlsOpen = 0;
+  private openTls = 0;
   /** What process.memory().free answers (Node's heap is not the interpreter's variables): a test
    * sets it low to see how the bundle behaves on a board short of memory. */
   freeVariables = 10000;
@@ -206,11 +212,15 @@ export class EspruinoEnvironment {
       // Node's heap needs no defragmenting; the call is counted so a test can see it was made.
       defrag: () => {
         this.defrags++;
+        if (this.openTls > 0) this.defragsWithTlsOpen++;
       },
     };
     g.Modules = {
       addCached: (name: string, code: string) => this.moduleCache.set(name, this.evaluateModule(name, code)),
-      removeCached: (name: string) => this.moduleCache.delete(name),
+      removeCached: (name: string) => {
+        // As the interpreter: a module that is not loaded is an error (jswrap_modules.c).
+        if (!this.moduleCache.delete(name)) throw this.factory.error(`Module ${name} not found`);
+      },
       removeAllCached: () => this.moduleCache.clear(),
       getCached: () => [...this.moduleCache.keys()],
     };
@@ -225,6 +235,7 @@ export class EspruinoEnvironment {
 
   /** require(name) as the interpreter does it: built-in modules, then the Storage file of that name. */
   require(name: string): any {
+    if (this.options.missing && this.options.missing.indexOf(name) >= 0) throw this.factory.error(`Module ${name} not found`);
     if (name === "crypto") return this.cryptoModule();
     if (name === "tls" || name === "net") return { connect: (options: any, callback?: () => void) => this.connect(name === "tls", options, callback) };
     if (this.moduleCache.has(name)) return this.moduleCache.get(name);
@@ -339,6 +350,8 @@ export class EspruinoEnvironment {
     if (typeof value !== "string") return typeof value;
     // The interpreter's mbedTLS has no PEM parser (measured: "HTTPS init failed! ... Invalid format").
     if (value.indexOf("-----BEGIN") >= 0) throw this.factory.error(`HTTPS init failed! mbedtls_x509_crt_parse of ${what}: Invalid format (PEM; the interpreter takes DER)`);
+    // DER starts with a SEQUENCE (0x30); mbedTLS refuses anything else.
+    if (value.charCodeAt(0) !== 0x30) throw this.factory.error(`HTTPS init failed! mbedtls_x509_crt_parse of ${what}: -0x2180`);
     return `${value.length} bytes of DER`;
   }
 
@@ -364,6 +377,7 @@ export class EspruinoEnvironment {
     this.sockets.add(socket);
     this.stats.opened++;
     this.stats.open++;
+    if (useTls) this.openTls++;
     const listeners: { [event: string]: Listener[] } = {};
     // Listeners run with `this` set to the socket, as the interpreter calls them (measured).
     const emit = (event: string, ...args: unknown[]) => {
@@ -427,6 +441,7 @@ export class EspruinoEnvironment {
     socket.on("close", () => {
       this.sockets.delete(socket);
       this.stats.open--;
+      if (useTls) this.openTls--; // the interpreter frees its TLS state, then queues "close"
       finish();
       later(() => {
         if (closed) return;

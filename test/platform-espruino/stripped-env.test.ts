@@ -123,6 +123,7 @@ stripped.after.each(async (context) => {
 async function nothingLeft({ env, guard }: Context): Promise<void> {
   await waitFor(() => env.stats.open === 0 && env.liveTimers === 0, "no socket or timer left after close()");
   assert.equal(guard.problems, [], "no unhandled rejection or uncaught exception");
+  assert.is(env.defragsWithTlsOpen, 0, "never defragmented under a live TLS socket (it would move mbedTLS's state)");
 }
 
 stripped("the realm has only what Espruino has: no Node globals, no missing built-ins", async ({ env }) => {
@@ -308,8 +309,16 @@ stripped("a hub session from a device connection string", async (context) => {
   assert.equal(message.properties, { kind: "cs" });
   const answer = await within("invokeMethod", hub.invokeMethod(deviceId, "reboot", { delay: 1 }, { timeoutMs: 3000 }));
   assert.is(answer.status, 200);
+  // unload() with the hub's TLS socket open: no defragmenting (it would move mbedTLS's state), and
+  // a module that is not loaded is no error (the interpreter throws for it).
+  const defrags = env.defrags;
+  const lib = env.require(MAIN);
+  lib.unload("azure-iot-mqtt-lite-dps");
+  assert.is(env.defrags, defrags, "not while the hub's socket is open");
   await within("close", device.close());
   await waitFor(() => env.stats.open === 0, "every socket closed");
+  lib.unload("azure-iot-mqtt-lite-hub");
+  assert.is(env.defrags, defrags + 1, "once every socket is closed");
   const record = sim.connections.find((c) => c.clientId === deviceId)!;
   assert.is(record.refusal, undefined);
   assert.is(record.closeReason, "disconnect");
@@ -454,6 +463,35 @@ stripped("an unknown host: connect() throws at once, as on Espruino, and the lib
   assert.is(error!.code, "CONNECTION_REFUSED", String(error!.message));
   assert.is(env.stats.opened, 0, "no socket was opened");
   await nothingLeft(context);
+});
+
+stripped("a certificate mbedTLS refuses is TLS_CONFIG_INVALID, not retryable; a firmware without tls or crypto says CRYPTO_UNAVAILABLE", async (context) => {
+  const { sim, env } = context;
+  const lib = env.require(MAIN);
+  const register = (platform: unknown, options: object) =>
+    within<{ code?: string; retryable?: boolean; message?: string }>("register", new lib.DpsClient(platform, env.value({ idScope: sim.idScope, host: sim.dpsHost, timeoutMs: 3000, maxRetries: 0, ...options })).register().then(
+      () => ({ code: "resolved" }),
+      (failure: { code?: string; retryable?: boolean; message?: string }) => failure,
+    ));
+  // Not DER (it would need to start with a SEQUENCE): the interpreter throws "HTTPS init failed! mbedtls_...".
+  const refused = await register(lib.espruinoPlatform(), { registrationId: "x509-bad-1", cert: "not a certificate", key: "not a key" });
+  assert.is(refused.code, "TLS_CONFIG_INVALID", String(refused.message));
+  assert.not.ok(refused.retryable);
+  await nothingLeft(context);
+  for (const missing of ["tls", "crypto"]) {
+    const bare = new EspruinoEnvironment({ storage: shippedStorage(), lookup: (host) => sim.resolve(host), ca: sim.ca, missing: [missing] });
+    try {
+      const bareLib = bare.require(MAIN);
+      const failure = await within<{ code?: string; retryable?: boolean }>("register", new bareLib.DpsClient(bareLib.espruinoPlatform(), bare.value({ idScope: sim.idScope, registrationId: "bare-1", symmetricKey: randomBytes(32).toString("base64"), host: sim.dpsHost, timeoutMs: 3000, maxRetries: 0 })).register().then(
+        () => ({ code: "resolved" }),
+        (error: { code?: string; retryable?: boolean }) => error,
+      ));
+      assert.is(failure.code, "CRYPTO_UNAVAILABLE", "without " + missing);
+      assert.not.ok(failure.retryable);
+    } finally {
+      bare.dispose();
+    }
+  }
 });
 
 stripped.run();
