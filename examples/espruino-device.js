@@ -121,13 +121,34 @@ function start() {
       function (error) {
         console.log("could not connect:", error.code, error.message);
         // Only when a saved hub was used: a restart provisions first then. Without one it cannot help.
-        if (error.code === "DPS_NO_MEMORY" && storage.read(SAVED) !== undefined) provisionAfterRestart();
+        if (error.code === "DPS_NO_MEMORY" && storage.read(SAVED) !== undefined) return provisionAfterRestart();
+        // DPS unreachable or busy for long (DPS_TIMEOUT, DPS_THROTTLED ...): try again later. What
+        // retrying cannot fix (a wrong key, a disabled enrollment) waits for someone to look.
+        if (error.retryable) setTimeout(start, 60000);
       }
     );
 }
 
-wifi.connect(WIFI_SSID, { password: WIFI_PASSWORD }, function (error) {
-  if (error) return console.log("WiFi:", error);
-  wifi.setSNTP("pool.ntp.org", 0);
-  whenTimeIsSet(start);
+var started = false; // start() runs once: after that the client reconnects by itself
+var rejoin; // the pending WiFi rejoin, if any
+
+/** The ESP32's WiFi does not rejoin by itself once the access point is gone (2v29), and a join that
+ * fails may never call back: rejoin after every "disconnected" (also sent for a failed join). */
+function joinWifi() {
+  wifi.connect(WIFI_SSID, { password: WIFI_PASSWORD }, function (error) {
+    if (error) return console.log("WiFi:", error);
+    // On the ESP32 the zone is a POSIX TZ string (a number throws "Zone is not a string").
+    wifi.setSNTP("pool.ntp.org", "UTC0");
+    if (started) return;
+    started = true;
+    whenTimeIsSet(start);
+  });
+}
+wifi.on("disconnected", function () {
+  if (rejoin) return;
+  rejoin = setTimeout(function () {
+    rejoin = undefined;
+    joinWifi();
+  }, 10000);
 });
+joinWifi();
