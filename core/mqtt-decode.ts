@@ -103,6 +103,11 @@ export class MqttDecoder {
     return this.failure_;
   }
 
+  /** True while a packet has begun to arrive and not yet ended. */
+  midPacket_(): boolean {
+    return this.gathering_ !== undefined || this.headLength_ > 0;
+  }
+
   /** Decodes `chunk`; returns an error (now and on every later push) if the stream is malformed. */
   push(chunk: Uint8Array): LiteError | undefined {
     if (this.failure_) return this.failure_;

@@ -77,6 +77,11 @@ function earliestDeadline(list: Pending[], next: number): number {
   return next;
 }
 
+/** Moves every deadline in `list` earlier than `until` out to it. */
+function postpone(list: Pending[], until: number): void {
+  for (let i = 0; i < list.length; i++) if (list[i].deadline_ >= 0 && list[i].deadline_ < until) list[i].deadline_ = until;
+}
+
 function holdsId(list: Pending[], id: number): boolean {
   for (let i = 0; i < list.length; i++) if (list[i].id_ === id) return true;
   return false;
@@ -150,8 +155,18 @@ export class MqttSession {
     this.now_ = now;
     if (this.state_ === State.Idle) return;
     this.lastReceivedAt_ = now;
-    const error = (this.decoder_ as MqttDecoder).push(bytes);
-    if (error) this.close_(error);
+    const decoder = this.decoder_ as MqttDecoder;
+    const error = decoder.push(bytes);
+    if (error) return this.close_(error);
+    // A packet still arriving holds back whatever the server sent after it (a PINGRESP, a
+    // PUBACK, a SUBACK): on a slow link a large one takes minutes. While its bytes flow, the link
+    // is alive and those answers may be behind it, so their deadlines wait too.
+    if (decoder.midPacket_()) {
+      const until = now + this.ackTimeoutMs_;
+      if (this.answerDeadline_ >= 0 && this.answerDeadline_ < until) this.answerDeadline_ = until;
+      postpone(this.queue_, until);
+      postpone(this.acks_, until);
+    }
   }
 
   /** The socket closed (EOF, error, or after the driver closed it); `error` says why, if known. */

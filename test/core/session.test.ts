@@ -104,6 +104,35 @@ test("keep-alive: PINGREQ after a silent period; PINGRESP keeps the link; silenc
   assert.ok(events[0].error.retryable);
 });
 
+test("a large packet arriving slowly holds back the PINGRESP and PUBACK behind it: no timeout while its bytes flow, one when they stop", () => {
+  const session = connected({ keepAliveSeconds: 10, ackTimeoutMs: 4000 }, 0);
+  session.handleTimeout(10000); // PINGREQ
+  const id = session.publish("t", "x", 1);
+  assert.equal(drain(session).packets.map((p) => p.cmd), ["pingreq", "publish"]);
+  // 60 KB at about 1 KB/s, the PUBACK and PINGRESP queued behind it.
+  const big = generateWithMqttPacket({ cmd: "publish", topic: "devices/dev-1/messages/devicebound/", payload: Buffer.alloc(60000, 7), qos: 0 });
+  const answers = Buffer.concat([generateWithMqttPacket({ cmd: "puback", messageId: id }), generateWithMqttPacket({ cmd: "pingresp" })]);
+  let now = 10000;
+  for (let at = 0; at < big.length; at += 1000) {
+    now += 1000;
+    session.handleTimeout(now);
+    session.receive(big.subarray(at, Math.min(big.length, at + 1000)), now);
+    assert.ok(session.connected, "still connected at " + now);
+  }
+  session.receive(answers, now);
+  const { events } = drain(session);
+  assert.equal(events.map((e) => e.type + ((e as any).error ? ":" + (e as any).error.code : "")), ["message", "published"]);
+  assert.ok(session.connected);
+  // The same packet stalling halfway: the deadlines run out one ack timeout after its last bytes.
+  session.handleTimeout(now + 10000); // the next PINGREQ
+  drain(session);
+  session.receive(big.subarray(0, 5000), now + 10500);
+  session.handleTimeout(now + 14499);
+  assert.ok(session.connected);
+  session.handleTimeout(now + 14500);
+  assert.is((drain(session).events[0] as any).error.code, "PINGRESP_TIMEOUT");
+});
+
 test("keep-alive 0 sends no pings", () => {
   const session = connected({ keepAliveSeconds: 0 }, 0);
   assert.is(session.nextDeadline(), undefined);

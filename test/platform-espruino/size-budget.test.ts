@@ -30,9 +30,11 @@ const BUDGET_BYTES = 16000;
  * Then +200: no E.defrag() while a TLS socket is open (it moves the block mbedTLS points into);
  * a certificate mbedTLS refuses, or a firmware without tls or crypto, reported as the typed,
  * non-retryable error it is instead of a connection retried forever; unload() of a module that
- * is not loaded no longer throws. */
-const MAIN_CEILING_BYTES = 25750;
-const TOTAL_CEILING_BYTES = 48650;
+ * is not loaded no longer throws. Then +250: the session's deadlines wait while a packet is
+ * still arriving (a PINGRESP or PUBACK queued behind a large message on a slow link was a false
+ * timeout that dropped a live connection). */
+const MAIN_CEILING_BYTES = 26000;
+const TOTAL_CEILING_BYTES = 48900;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");
