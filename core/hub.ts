@@ -79,7 +79,10 @@ const enum State {
   Connecting, // a socket, CONNACK or SUBACK is awaited
   Ready, // subscribed: everything flows
   Waiting, // disconnected, a reconnect is scheduled
-  Closed, // close() was called: nothing more happens
+  // close() was called: nothing more happens, except that messages which arrived in the same
+  // chunk as one a listener closed the client on are still delivered (their PUBACKs are already
+  // queued: dropped here, a C2D message would be acknowledged and lost).
+  Closed,
 }
 
 const enum Limit {
