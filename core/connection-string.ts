@@ -19,15 +19,6 @@ export interface ConnectionString extends HubIdentity {
 }
 
 
-/**
- * How an unknown part is named in its error: by name when it looks like one (letters and digits,
- * no longer than the longest Azure part name, 21), else by position, because a longer or odder
- * "name" is more likely a pasted secret (an Azure key is 16-64 bytes: at least 22 base64 characters).
- */
-function describePart(name: string, index: number): string {
-  return name.length <= 21 && /^[A-Za-z0-9]+$/.test(name) ? name : "number " + (index + 1);
-}
-
 export function parseConnectionString(text: string): ConnectionString {
   // The parts Azure defines: a string split here, since a table kept at the top level would be a
   // variable per element on a device, for good.
@@ -44,7 +35,12 @@ export function parseConnectionString(text: string): ConnectionString {
     const equals = segment.indexOf("=");
     if (equals < 1) throw liteError("CONNECTION_STRING_MALFORMED", "part " + (i + 1) + " is not Name=value");
     const name = segment.substring(0, equals);
-    if (known.indexOf(name) < 0) throw liteError("CONNECTION_STRING_UNKNOWN_PART", "unknown part " + describePart(name, i));
+    if (known.indexOf(name) < 0) {
+      // Named only when it is a known name mis-cased, or SharedAccessKeyName (a service's
+      // connection string): anything else may be a key's tail after a stray ';', so its position.
+      const named = (known.join(" ") + " SharedAccessKeyName").toLowerCase().split(" ").indexOf(name.toLowerCase()) >= 0;
+      throw liteError("CONNECTION_STRING_UNKNOWN_PART", "unknown part " + (named ? name : "number " + (i + 1)));
+    }
     const field = name.charAt(0).toLowerCase() + name.substring(1);
     if (parts[field] !== undefined) throw liteError("CONNECTION_STRING_DUPLICATE_PART", name + " appears twice");
     const value = segment.substring(equals + 1);

@@ -58,6 +58,16 @@ function badResponse(message: string): LiteError {
  * Reads a message from DPS. Undefined for a topic that is not a DPS response; throws
  * DPS_BAD_RESPONSE for a response that cannot be read.
  */
+/** Throws DPS_BAD_RESPONSE unless each field named in `fields` ("name types name types ...", a
+ * type by its first letter: s string, n number) is absent, null, or of one of its types. */
+function checkTypes(object: { [key: string]: unknown }, fields: string): void {
+  const list = fields.split(" ");
+  for (let i = 0; i < list.length; i += 2) {
+    const value = object[list[i]];
+    if (value != null && list[i + 1].indexOf((typeof value).charAt(0)) < 0) throw badResponse("DPS response with a bad " + list[i]);
+  }
+}
+
 export function parseDpsResponse(topic: string, payload: Uint8Array): DpsResponse | undefined {
   let parsed;
   try {
@@ -69,7 +79,7 @@ export function parseDpsResponse(topic: string, payload: Uint8Array): DpsRespons
   const rid = parsed.params["$rid"];
   if (!rid) throw badResponse("DPS response without $rid");
   const retryAfter = parsed.params["retry-after"];
-  let body = {};
+  let body: DpsResponse["body"] = {};
   if (payload.length) {
     try {
       body = parseJson(payload);
@@ -77,6 +87,11 @@ export function parseDpsResponse(topic: string, payload: Uint8Array): DpsRespons
       throw badResponse("DPS response body is not JSON (status " + parsed.status + ")");
     }
     if (typeof body !== "object" || body === null) throw badResponse("DPS response body is not an object");
+    // What is later built into text or a topic must be what DPS sends: an object there would run
+    // its own toString (or throw where no one catches it).
+    checkTypes(body as { [key: string]: unknown }, "operationId s message s errorCode ns");
+    const state = body.registrationState;
+    if (state) checkTypes(state as { [key: string]: unknown }, "assignedHub s deviceId s errorMessage s errorCode ns");
   }
   const response: DpsResponse = { status: parsed.status, rid, body };
   if (retryAfter !== undefined) {

@@ -489,7 +489,7 @@ export class HubClient {
     }
     this.state_ = State.Waiting;
     if (wasReady || error) {
-      this.emit_("disconnected", error || liteError("CONNECTION_LOST", "the connection closed", { retryable: true }));
+      this.emit_("disconnected", error || liteError("CONNECTION_LOST", "connection lost", { retryable: true }));
       if (this.state_ !== State.Waiting) return; // a listener closed the client
     }
     if (error && error.code === "SAS_RENEWAL") {

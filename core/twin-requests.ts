@@ -83,7 +83,7 @@ export class TwinRequests {
       const request: TwinRequest = { rid_: "", topic_: topic, payload_: payload, sent_: false, retries_: 0, deadline_: undefined, retryTimer_: undefined, answer_: answer, resolve_: resolve, reject_: reject };
       request.deadline_ = this.platform_.setTimer(this.timeoutMs_, () => {
         request.deadline_ = undefined;
-        this.settle_(request, liteError("TWIN_TIMEOUT", "no twin answer in time", { retryable: true }));
+        this.settle_(request, liteError("TWIN_TIMEOUT", "no twin answer", { retryable: true }));
       });
       this.requests_.push(request);
       this.trySend_(request);
@@ -115,13 +115,14 @@ export class TwinRequests {
       try {
         response.body = parseJson(payload);
       } catch (error) {
-        return this.settle_(request, liteError("TWIN_BAD_RESPONSE", "twin answer not JSON (status " + status + ")"));
+        return this.settle_(request, liteError("TWIN_BAD_RESPONSE", "twin not JSON (status " + status + ")"));
       }
     }
     if (status >= 200 && status < 300) return this.settle_(request, undefined, response);
     const retryable = status === 429 || status >= 500;
     let message = "twin status " + status;
-    if (response.body && response.body.message) message += ": " + response.body.message;
+    // Only text: an object's own toString would run here, or throw with no one to catch it.
+    if (response.body && typeof response.body.message === "string") message += ": " + response.body.message;
     const error = liteError(STATUS_CODES[status] || (status >= 500 ? "TWIN_SERVICE_ERROR" : "TWIN_UNEXPECTED_STATUS"), message, { status, retryable });
     if (!retryable || request.retries_ >= Retry.Max) return this.settle_(request, error);
     request.sent_ = false;

@@ -71,6 +71,13 @@ test("an unknown or mis-cased part is CONNECTION_STRING_UNKNOWN_PART and named",
   assert.match(error.message, "hostname");
 });
 
+test("an unknown part that is no known name is named by position: it may be a key's tail after a stray ';'", () => {
+  // The key "c2VjcmV0LWtleS1ieXRlcy0wMTIzNDU2Nzg5YWJjZGVm" with a ';' typed into it.
+  const error = failure("HostName=h;DeviceId=d;SharedAccessKey=c2VjcmV0LWtleS1ieXRlcy0w;MTIzNDU2Nzg5YWJjZGVm=");
+  assert.is(error.code, "CONNECTION_STRING_UNKNOWN_PART");
+  assert.is(error.message, "unknown part number 4");
+});
+
 test("malformed text is CONNECTION_STRING_MALFORMED", () => {
   for (const text of [
     "",

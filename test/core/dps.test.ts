@@ -327,6 +327,31 @@ test("an unreadable response is DPS_BAD_RESPONSE", async () => {
   assert.is((await outcome())!.error.code, "DPS_BAD_RESPONSE");
 });
 
+test("a response with a field of the wrong type is DPS_BAD_RESPONSE, never an exception out of the socket's data handler", async () => {
+  const cases: [number, unknown, string][] = [
+    [400, { message: { toString: 1 } }, "message"],
+    [400, { errorCode: { toString: 0 } }, "errorCode"],
+    [200, { status: "failed", registrationState: { errorMessage: { toString: 0 } } }, "errorMessage"],
+    [202, { operationId: 5, status: "assigning" }, "operationId"],
+    [200, { status: "assigned", registrationState: { assignedHub: 7, deviceId: "dev-1" } }, "assignedHub"],
+  ];
+  for (const [status, body, field] of cases) {
+    const { platform, outcome } = start();
+    const socket = platform.lastSocket;
+    const register = acceptUntilRegister(socket);
+    let thrown: unknown;
+    try {
+      respond(socket, status, rid(register.topic), body, 0);
+    } catch (error) {
+      thrown = error;
+    }
+    assert.is(thrown, undefined, field + ": nothing thrown into the socket's callback");
+    const { error } = (await outcome())!;
+    assert.is(error.code, "DPS_BAD_RESPONSE", field);
+    assert.is(error.message, "DPS response with a bad " + field);
+  }
+});
+
 test("bad options throw at once with typed codes", () => {
   const platform = new FakePlatform();
   const base = { idScope: "0ne00000001", registrationId: "dev-1" };

@@ -193,6 +193,13 @@ test("twin: get, update reported (new version), 400 is a typed error, 429 is ret
   const error = await bad.catch((e) => e);
   assert.equal([error.code, error.status], ["TWIN_BAD_REQUEST", 400]);
   assert.ok(error.message.includes("bad patch"));
+  // A message that is not text is left out, and the request still settles at once.
+  const odd = client.updateReported({ x: 2 });
+  publishTo(socket, "$iothub/twin/res/400/?$rid=" + rid(socket.received()[0].topic), { message: { toString: 1 } });
+  let settled: unknown = "pending";
+  odd.catch((e) => (settled = [e.code, e.message]));
+  await platform.settle();
+  assert.equal(settled, ["TWIN_BAD_REQUEST", "twin status 400"], "settled without waiting for its timeout");
 
   const throttled = client.updateReported({ y: 2 });
   const first = socket.received()[0];
