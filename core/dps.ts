@@ -156,7 +156,9 @@ export class DpsClient {
     this.finish_(liteError("CANCELLED", "provisioning was cancelled"));
   }
 
-  private step_(step: DpsStep): void {
+  /** Tells the observer; false when it cancelled the registration meanwhile (then the caller
+   * must stop: nothing may run for a registration that has settled). */
+  private step_(step: DpsStep): boolean {
     step.atMs = this.platform_.now() - this.startedAt_;
     const onStep = this.options_.onStep;
     // A failing observer must not break provisioning: it runs inside socket and timer callbacks.
@@ -165,6 +167,7 @@ export class DpsClient {
     } catch (error) {
       // ignored
     }
+    return this.settle_ !== undefined;
   }
 
   private connect_(): void {
@@ -193,8 +196,7 @@ export class DpsClient {
     this.driver_ = driver;
     const target: SocketTarget = { host: options.host || DPS_GLOBAL_HOST, port: options.port || 8883 };
     if (options.ca || options.cert) target.tls = { ca: options.ca, cert: options.cert, key: options.key };
-    this.step_({ step: "connect", host: target.host, atMs: 0 });
-    driver.open(target, password);
+    if (this.step_({ step: "connect", host: target.host, atMs: 0 })) driver.open(target, password);
     // The driver's listener above keeps this whole scope on Espruino (a closure there holds every
     // local of the function it was made in): let it not keep the SAS token too.
     password = undefined;
@@ -206,12 +208,12 @@ export class DpsClient {
       case "connected":
         // The connection may have ended in the same chunk as its CONNACK ("closed" follows).
         if (!driver.session.connected) return;
-        this.step_({ step: "connected", atMs: 0 });
+        if (!this.step_({ step: "connected", atMs: 0 })) return;
         driver.session.subscribe([{ topic: DpsTopic.Responses, qos: 1 }]);
         return driver.pump();
       case "subscribed":
-        this.step_({ step: "subscribed", atMs: 0 });
-        return this.sendRequest_();
+        if (this.step_({ step: "subscribed", atMs: 0 })) this.sendRequest_();
+        return;
       case "message": {
         let response: DpsResponse | undefined;
         try {
@@ -237,10 +239,10 @@ export class DpsClient {
     const rid = String(++this.rid_);
     const options = this.options_;
     if (this.operationId_) {
-      this.step_({ step: "poll", operationId: this.operationId_, atMs: 0 });
+      if (!this.step_({ step: "poll", operationId: this.operationId_, atMs: 0 })) return;
       driver.session.publish(dpsPollTopic(rid, this.operationId_), "", 1);
     } else {
-      this.step_({ step: "register", atMs: 0 });
+      if (!this.step_({ step: "register", atMs: 0 })) return;
       driver.session.publish(dpsRegisterTopic(rid), this.request_, 1);
     }
     driver.pump();
@@ -284,7 +286,7 @@ export class DpsClient {
       this.operationId_ = body.operationId;
       this.retries_ = 0;
       const seconds = response.retryAfterSeconds !== undefined ? response.retryAfterSeconds : this.options_.defaultRetryAfterSeconds || 3;
-      this.step_({ step: "assigning", operationId: body.operationId, retryAfterSeconds: seconds, atMs: 0 });
+      if (!this.step_({ step: "assigning", operationId: body.operationId, retryAfterSeconds: seconds, atMs: 0 })) return;
       this.pollNotBefore_ = this.platform_.now() + seconds * 1000;
       return this.wait_(seconds * 1000);
     }
@@ -303,7 +305,7 @@ export class DpsClient {
     }
     const delayMs = retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : backoffDelay(this.retries_, this.platform_.random(), 1000, 30000);
     this.retries_++;
-    this.step_({ step: "retry", reason: failure.code, delayMs, atMs: 0 });
+    if (!this.step_({ step: "retry", reason: failure.code, delayMs, atMs: 0 })) return;
     // A throttled or failed answer keeps the connection; a lost or silent one is replaced.
     if (failure.status === undefined || !(failure.status >= 400)) this.dropConnection_();
     this.wait_(delayMs);

@@ -57,7 +57,15 @@ export class SessionDriver implements SocketHandlers {
     this.host_ = target.host;
     this.password_ = password;
     this.openDeadline_ = this.platform_.now() + this.connectTimeoutMs_;
-    this.socket_ = this.platform_.connect(target, this);
+    try {
+      this.socket_ = this.platform_.connect(target, this);
+    } catch (error) {
+      // A platform breaking its contract (failures come later, as closed): nothing is opening,
+      // so no deadline may stay armed for it, and the caller hears of it as a failed open.
+      this.openDeadline_ = -1;
+      this.listener_({ type: "closed", error: (error as LiteError).code ? (error as LiteError) : liteError("CONNECTION_REFUSED", target.host + ": " + String((error && (error as Error).message) || error), { retryable: true }) });
+      return this.pump();
+    }
     this.armTimer_();
   }
 

@@ -36,7 +36,16 @@ class NodeSocket implements PlatformSocket {
   private socket_: TLSSocket | undefined;
 
   constructor(target: SocketTarget, handlers: SocketHandlers, options: NodePlatformOptions) {
-    const dial = options.resolve ? options.resolve(target.host, target.port) : { host: target.host, port: target.port };
+    let dial: { host: string; port: number };
+    try {
+      dial = options.resolve ? options.resolve(target.host, target.port) : { host: target.host, port: target.port };
+    } catch (error) {
+      // The contract says failures come later, as closed(error); a hook that cannot place a host
+      // will not place it on retry either.
+      const failure = liteError("HOST_NOT_FOUND", target.host + ": resolve failed: " + String((error && (error as Error).message) || error));
+      setTimeout(() => handlers.closed(failure, this), 0);
+      return;
+    }
     const tls = target.tls || {};
     const connectOptions: ConnectionOptions = {
       host: dial.host,

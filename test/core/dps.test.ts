@@ -352,6 +352,49 @@ test("a response with a field of the wrong type is DPS_BAD_RESPONSE, never an ex
   }
 });
 
+test("cancel() from onStep, at any step: CANCELLED, and nothing more runs (no packet, socket or timer)", async () => {
+  for (const at of ["connect", "connected", "subscribed", "register", "assigning", "poll", "retry"]) {
+    const platform = new FakePlatform();
+    const holder: { client?: DpsClient } = {};
+    holder.client = new DpsClient(platform, {
+      idScope: "0ne00000001",
+      registrationId: "dev-1",
+      symmetricKey: KEY,
+      onStep: (step) => {
+        if (step.step === at) holder.client!.cancel();
+      },
+    });
+    let error: any;
+    holder.client.register().catch((failure) => (error = failure));
+    const socket = platform.lastSocket;
+    if (at !== "connect") {
+      socket.accept();
+      socket.received();
+      socket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+      const subscribe = socket.received().find((p) => p.cmd === "subscribe");
+      if (subscribe && !socket.closedByClient) {
+        socket.send({ cmd: "suback", messageId: subscribe.messageId, granted: [1] });
+        const request = socket.received().find((p) => p.cmd === "publish");
+        if (request && !socket.closedByClient) {
+          socket.send({ cmd: "puback", messageId: request.messageId });
+          if (at === "retry") respond(socket, 500, rid(request.topic), { message: "busy" });
+          else respond(socket, 202, rid(request.topic), { operationId: "op-1", status: "assigning" }, 1);
+          platform.advance(1000);
+        }
+      }
+    }
+    await platform.settle();
+    assert.is(error && error.code, "CANCELLED", at);
+    const sockets = platform.sockets.length;
+    const written = platform.sockets.map((x) => x.written.length);
+    platform.advance(600000);
+    await platform.settle();
+    assert.is(platform.sockets.length, sockets, at + ": no new connection");
+    assert.equal(platform.sockets.map((x) => x.written.length), written, at + ": nothing more written");
+    assert.is(platform.pendingTimers, 0, at + ": no timer left");
+  }
+});
+
 test("bad options throw at once with typed codes", () => {
   const platform = new FakePlatform();
   const base = { idScope: "0ne00000001", registrationId: "dev-1" };

@@ -124,4 +124,15 @@ test("a protocol error from the server closes the socket", () => {
   assert.ok(platform.lastSocket.closedByClient);
 });
 
+test("a platform whose connect() throws (against its contract): a 'closed' event, no deadline left spinning", () => {
+  const { platform, events, driver } = setup();
+  platform.connect = () => {
+    throw new Error("resolve hook failed");
+  };
+  driver.open({ host: "hub.example", port: 8883 }, "sas-1");
+  assert.equal(events.map((e) => [e.type, (e as { error?: { code?: string } }).error?.code]), [["closed", "CONNECTION_REFUSED"]]);
+  assert.is(platform.pendingTimers, 0, "no timer armed for a socket that does not exist");
+  assert.not.ok(driver.socketOpen);
+});
+
 test.run();

@@ -34,9 +34,11 @@ const BUDGET_BYTES = 16000;
  * still arriving (a PINGRESP or PUBACK queued behind a large message on a slow link was a false
  * timeout that dropped a live connection). The total then +300 more (DPS module): a DPS answer
  * whose fields are not of the type DPS sends is DPS_BAD_RESPONSE, where an object built into an
- * error message threw out of the socket's data handler (an uncaught exception on Node). */
-const MAIN_CEILING_BYTES = 26000;
-const TOTAL_CEILING_BYTES = 49200;
+ * error message threw out of the socket's data handler (an uncaught exception on Node). Then
+ * +150 (main): a platform whose connect() throws is a failed open, where the driver kept an
+ * open deadline for no socket and re-armed its timer every millisecond forever. */
+const MAIN_CEILING_BYTES = 26150;
+const TOTAL_CEILING_BYTES = 49450;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");
