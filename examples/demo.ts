@@ -46,12 +46,24 @@ interface Setup {
 
 async function setUp(): Promise<Setup> {
   const env = process.env;
-  if (env.IOTHUB_DEVICE_DPS_ID_SCOPE && env.IOTHUB_DEVICE_DPS_DEVICE_ID && env.IOTHUB_DEVICE_DPS_DEVICE_KEY) {
+  const azure = ["IOTHUB_DEVICE_DPS_ID_SCOPE", "IOTHUB_DEVICE_DPS_DEVICE_ID", "IOTHUB_DEVICE_DPS_DEVICE_KEY"];
+  const missing = azure.filter((name) => !env[name]);
+  if (missing.length > 0 && missing.length < azure.length) {
+    // Some set, some not: a typo, most likely. Running the simulator instead would hide it.
+    console.error("To run against Azure, also set " + missing.join(" and ") + " (or unset the others to run the simulator).");
+    process.exit(2);
+  }
+  const endpoint = env.IOTHUB_DEVICE_DPS_ENDPOINT;
+  if (endpoint && !/^[A-Za-z0-9.-]+$/.test(endpoint)) {
+    console.error("IOTHUB_DEVICE_DPS_ENDPOINT is a host name (global.azure-devices-provisioning.net), not " + JSON.stringify(endpoint));
+    process.exit(2);
+  }
+  if (missing.length === 0) {
     console.log("Provisioning against Azure (IOTHUB_DEVICE_DPS_* are set)\n");
     return {
       dps: {
-        idScope: env.IOTHUB_DEVICE_DPS_ID_SCOPE,
-        registrationId: env.IOTHUB_DEVICE_DPS_DEVICE_ID,
+        idScope: env.IOTHUB_DEVICE_DPS_ID_SCOPE as string,
+        registrationId: env.IOTHUB_DEVICE_DPS_DEVICE_ID as string,
         symmetricKey: env.IOTHUB_DEVICE_DPS_DEVICE_KEY,
         host: env.IOTHUB_DEVICE_DPS_ENDPOINT || undefined,
       },

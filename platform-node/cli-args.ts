@@ -53,6 +53,15 @@ export function flag(flags: Flags, name: string): string | undefined {
   return flags[name] as string | undefined;
 }
 
+/** A numeric flag's value, undefined when absent; a usage error when it is not a number in range. */
+export function numberFlag(flags: Flags, name: string, min: number, max: number): number | undefined {
+  const value = flag(flags, name);
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (value.trim() === "" || !(number >= min && number <= max)) usageError("--" + name + " must be a number from " + min + " to " + max);
+  return number;
+}
+
 /** A secret flag's value: `env:NAME` and `file:PATH` keep it off the command line. */
 export function secret(flags: Flags, name: string): string | undefined {
   const value = flag(flags, name);
@@ -94,13 +103,15 @@ export function dpsOptionsFrom(flags: Flags): DpsOptions {
     host: flag(flags, "host"),
     apiVersion: flag(flags, "api-version"),
   };
+  const credentials = ["symmetric-key", "group-key", "cert"].filter((name) => flag(flags, name) !== undefined).length;
+  if (credentials !== 1) usageError("give one of --symmetric-key, --group-key, or --cert with --key");
   if (flag(flags, "cert") || flag(flags, "key")) {
     if (!flag(flags, "cert") || !flag(flags, "key")) usageError("--cert and --key go together");
     options.cert = readText(flag(flags, "cert") as string, "certificate");
     options.key = readText(flag(flags, "key") as string, "key");
   }
-  if (flag(flags, "port")) options.port = Number(flag(flags, "port"));
-  if (flag(flags, "timeout")) options.timeoutMs = Number(flag(flags, "timeout"));
+  options.port = numberFlag(flags, "port", 1, 65535);
+  options.timeoutMs = numberFlag(flags, "timeout", 1, 2147483647);
   if (flag(flags, "ca")) options.ca = readText(flag(flags, "ca") as string, "CA");
   return options;
 }

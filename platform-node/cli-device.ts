@@ -5,7 +5,7 @@ import { HubClient, type C2dMessage, type MethodRequest } from "../core/hub";
 import { connectViaDps } from "../core/connect-via-dps";
 import type { HubOptions } from "../core/hub-options";
 import type { LiteError } from "../core/errors";
-import { dpsOptionsFrom, flag, platformOptionsFrom, readText, secret, usageError, type Flags } from "./cli-args";
+import { dpsOptionsFrom, flag, numberFlag, platformOptionsFrom, readText, secret, usageError, type Flags } from "./cli-args";
 import { nodePlatform } from "./platform";
 
 function print(line: Record<string, unknown>): void {
@@ -39,8 +39,8 @@ function listen(client: HubClient): void {
 }
 
 async function sendTelemetry(client: HubClient, flags: Flags): Promise<void> {
-  const count = Number(flag(flags, "send") || 0);
-  const intervalMs = Number(flag(flags, "interval") || 1000);
+  const count = numberFlag(flags, "send", 0, 1e9) || 0;
+  const intervalMs = numberFlag(flags, "interval", 0, 2147483647) ?? 1000;
   const bag = properties(flags);
   for (let seq = 1; seq <= count; seq++) {
     if (seq > 1) await new Promise((resolve) => setTimeout(resolve, intervalMs));
@@ -54,24 +54,32 @@ async function sendTelemetry(client: HubClient, flags: Flags): Promise<void> {
 
 export async function runDevice(flags: Flags): Promise<void> {
   const platform = nodePlatform(platformOptionsFrom(flags));
-  const hub: HubOptions = { modelId: flag(flags, "model-id") };
-  if (flag(flags, "port")) hub.port = Number(flag(flags, "port"));
+  const hub: HubOptions = { modelId: flag(flags, "model-id"), port: numberFlag(flags, "port", 1, 65535) };
+  // Checked now, and counted from now: connecting (or failing to, with retries) is part of the run.
+  const duration = numberFlag(flags, "duration", 0, 2147483);
+  numberFlag(flags, "send", 0, 1e9);
+  numberFlag(flags, "interval", 0, 2147483647);
+  let client: HubClient | undefined;
+  const stop = () => (client ? client.close() : Promise.resolve()).then(() => process.exit(0));
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  if (duration !== undefined) setTimeout(stop, duration * 1000);
   if (flag(flags, "ca")) hub.ca = readText(flag(flags, "ca") as string, "CA");
-  let client: HubClient;
   const connectionString = secret(flags, "connection-string");
   if (connectionString) {
     client = new HubClient(platform, { ...hub, connectionString, gatewayHostName: flag(flags, "host") });
     listen(client);
     await client.connect();
   } else {
-    const connected = await connectViaDps(platform, { dps: dpsOptionsFrom(flags), hub, setup: listen });
-    client = connected.client;
+    const connected = await connectViaDps(platform, {
+      dps: dpsOptionsFrom(flags),
+      hub,
+      setup: (hubClient: HubClient) => {
+        client = hubClient; // from here on, stopping closes it
+        listen(hubClient);
+      },
+    });
     print({ event: "provisioned", assignedHub: connected.provisioning.assignedHub, deviceId: connected.provisioning.deviceId });
   }
-  const stop = () => client.close().then(() => process.exit(0));
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
-  await sendTelemetry(client, flags);
-  const duration = flag(flags, "duration");
-  if (duration !== undefined) setTimeout(stop, Number(duration) * 1000);
+  await sendTelemetry(client as HubClient, flags);
 }

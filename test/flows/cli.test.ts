@@ -11,9 +11,10 @@ import { startSimulator, type Simulator } from "../../simulator/index";
 const cli = suite<{ sim: Simulator; caFile: string }>("command line");
 const CLI = join(process.cwd(), "dist/node/cli.mjs");
 
-function run(args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(args: string[], env?: NodeJS.ProcessEnv, killAfterMs = 30000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    // Killed (code null) if it outlives killAfterMs: a run that never ends fails instead of hanging.
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: killAfterMs, killSignal: "SIGKILL" });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
@@ -138,11 +139,31 @@ cli("keys stay off the command line: env:NAME and file:PATH", async ({ sim, caFi
 });
 
 cli("usage mistakes exit 2 with the usage text", async () => {
-  for (const args of [[], ["provision", "--nope", "1"], ["provision", "--id-scope"], ["frobnicate"]]) {
+  const dps = ["--id-scope", "0ne00000001", "--registration-id", "dev-1"];
+  for (const args of [
+    [],
+    ["provision", "--nope", "1"],
+    ["provision", "--id-scope"],
+    ["frobnicate"],
+    ["provision", ...dps], // no credential
+    ["provision", ...dps, "--symmetric-key", "a2V5", "--group-key", "a2V5"], // two
+    ["provision", ...dps, "--symmetric-key", "a2V5", "--port", "abc"],
+    ["provision", ...dps, "--symmetric-key", "a2V5", "--timeout", "soon"],
+    ["device", "--connection-string", "HostName=h;DeviceId=d;SharedAccessKey=a2V5", "--send", "many"],
+    ["device", "--connection-string", "HostName=h;DeviceId=d;SharedAccessKey=a2V5", "--duration", "-1"],
+  ]) {
     const { code, stderr } = await run(args);
     assert.is(code, 2, args.join(" "));
     assert.ok(stderr.includes("usage:"));
   }
+});
+
+cli("device --duration bounds the whole run, connecting included", async () => {
+  const started = Date.now();
+  // Nothing listens there: the client keeps retrying until the duration ends the run.
+  const { code } = await run(["device", "--connection-string", "HostName=nowhere.example.test;DeviceId=d;SharedAccessKey=a2V5bWF0ZXJpYWwtZm9yLXRlc3Rpbmc=", "--connect-to", "127.0.0.1:9", "--duration", "1"], undefined, 8000);
+  assert.is(code, 0);
+  assert.ok(Date.now() - started < 8000, "ended after about a second, took " + (Date.now() - started) + " ms");
 });
 
 cli.run();
