@@ -110,6 +110,8 @@ export class DpsClient {
   private settle_: ((error: LiteError | undefined, result?: DpsResult) => void) | undefined;
   private startedAt_ = 0;
   private retries_ = 0;
+  /** Why the last attempt failed, for the overall deadline's message. */
+  private lastFailure_: string | undefined;
   private rid_ = 0;
   private operationId_: string | undefined;
   /** No poll before this time (retry-after), even when a reconnect comes sooner. */
@@ -142,10 +144,12 @@ export class DpsClient {
       this.settle_ = (error, result) => (error ? reject(error) : resolve(result as DpsResult));
       this.startedAt_ = this.platform_.now();
       this.retries_ = 0;
+      this.lastFailure_ = undefined;
       this.operationId_ = undefined;
       this.deadlineTimer_ = this.platform_.setTimer(this.options_.timeoutMs || 120000, () => {
         this.deadlineTimer_ = undefined;
-        this.finish_(liteError("DPS_TIMEOUT", "provisioning did not finish in time", { retryable: true }));
+        // Named with the last failure (a refused connection, throttling ...): that is what to fix.
+        this.finish_(liteError("DPS_TIMEOUT", "provisioning did not finish in time" + (this.lastFailure_ ? " (last: " + this.lastFailure_ + ")" : ""), { retryable: true }));
       });
       this.connect_();
     });
@@ -300,6 +304,7 @@ export class DpsClient {
     if (!this.settle_) return;
     this.responseTimer_ = this.clearTimer_(this.responseTimer_);
     const failure = error as LiteError;
+    this.lastFailure_ = failure.code;
     if (!failure.retryable || this.retries_ >= (this.options_.maxRetries === undefined ? 6 : this.options_.maxRetries)) {
       return this.finish_(failure);
     }

@@ -293,8 +293,21 @@ test("a silent server: per-request timeouts, then the overall deadline as DPS_TI
   }
   const { error } = (await outcome())!;
   assert.is(error.code, "DPS_TIMEOUT");
+  assert.is(error.message, "provisioning did not finish in time (last: CONNACK_TIMEOUT)", "names the last failure");
   assert.is(platform.pendingTimers, 0);
   assert.ok(platform.sockets.every((s) => s.isClosed), "no socket left open");
+});
+
+test("the overall deadline names the last failure: refused connections until it", async () => {
+  const { platform, outcome } = start({ timeoutMs: 10000 });
+  for (let t = 0; t < 10000; t += 100) {
+    const socket = platform.lastSocket;
+    if (!socket.isClosed) socket.drop(Object.assign(new Error("refused"), { code: "CONNECTION_REFUSED", retryable: true }));
+    platform.advance(100);
+  }
+  const { error } = (await outcome())!;
+  assert.is(error.code, "DPS_TIMEOUT");
+  assert.is(error.message, "provisioning did not finish in time (last: CONNECTION_REFUSED)");
 });
 
 test("cancel() rejects with CANCELLED and closes the connection", async () => {

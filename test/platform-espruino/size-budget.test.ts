@@ -36,9 +36,10 @@ const BUDGET_BYTES = 16000;
  * whose fields are not of the type DPS sends is DPS_BAD_RESPONSE, where an object built into an
  * error message threw out of the socket's data handler (an uncaught exception on Node). Then
  * +150 (main): a platform whose connect() throws is a failed open, where the driver kept an
- * open deadline for no socket and re-armed its timer every millisecond forever. */
+ * open deadline for no socket and re-armed its timer every millisecond forever. The total +50:
+ * DPS_TIMEOUT names the last failure (a refused connection, throttling), which it hid. */
 const MAIN_CEILING_BYTES = 26150;
-const TOTAL_CEILING_BYTES = 49450;
+const TOTAL_CEILING_BYTES = 49500;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");
