@@ -428,7 +428,7 @@ export class HubClient {
       const renewAt = this.signedAt_ + lifeMs * (0.8 + 0.1 * this.platform_.random());
       this.renewTimer_ = this.platform_.setTimer(Math.min(Limit.MaxTimerMs, Math.max(0, renewAt - this.readyAt_)), () => {
         this.renewTimer_ = undefined;
-        this.closeConnection_(liteError("SAS_RENEWAL", "fresh SAS token", { retryable: true }));
+        this.closeConnection_(liteError("SAS_RENEWAL", "SAS renewal", { retryable: true }));
       });
     }
     this.twin_.flush_();
@@ -541,7 +541,7 @@ export class HubClient {
         if (this.reprovisioning_ !== run) return;
         this.reprovisioning_ = undefined;
         // A hook may fail with anything (even undefined): listeners and connect() get a typed error.
-        const error = reason && (reason as LiteError).code ? (reason as LiteError) : liteError("REPROVISION_FAILED", "reprovisioning failed: " + String((reason && (reason as Error).message) || reason));
+        const error = reason && (reason as LiteError).code ? (reason as LiteError) : liteError("REPROVISION_FAILED", "reprovision failed: " + String((reason && (reason as Error).message) || reason));
         if (!this.everConnected_ && !error.retryable) {
           // Before any success: DPS says no (disabled, failed, unauthorized), which retrying cannot fix.
           this.state_ = State.Idle;
