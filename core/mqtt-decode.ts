@@ -85,9 +85,11 @@ export class MqttDecoder {
   private failure_: LiteError | undefined;
   /** Fixed-header bytes of a packet whose header was split across chunks (at most 5). */
   private readonly head_ = new Uint8Array(5);
-  private headLength_ = 0;
+  /** @internal Read by MqttSession too (a method would cost the device variables for good). */
+  headLength_ = 0;
   /** A packet being gathered across chunks, sized exactly, and how much of it has arrived. */
-  private gathering_: Uint8Array | undefined;
+  /** @internal Read by MqttSession too: a packet is arriving while this is set. */
+  gathering_: Uint8Array | undefined;
   private gathered_ = 0;
   /** Fixed-header length of the packet whose length frameLength last read. */
   private headerBytes_ = 0;
@@ -103,10 +105,6 @@ export class MqttDecoder {
     return this.failure_;
   }
 
-  /** True while a packet has begun to arrive and not yet ended. */
-  midPacket_(): boolean {
-    return this.gathering_ !== undefined || this.headLength_ > 0;
-  }
 
   /** Decodes `chunk`; returns an error (now and on every later push) if the stream is malformed. */
   push(chunk: Uint8Array): LiteError | undefined {

@@ -77,11 +77,6 @@ function earliestDeadline(list: Pending[], next: number): number {
   return next;
 }
 
-/** Moves every deadline in `list` earlier than `until` out to it. */
-function postpone(list: Pending[], until: number): void {
-  for (let i = 0; i < list.length; i++) if (list[i].deadline_ >= 0 && list[i].deadline_ < until) list[i].deadline_ = until;
-}
-
 function holdsId(list: Pending[], id: number): boolean {
   for (let i = 0; i < list.length; i++) if (list[i].id_ === id) return true;
   return false;
@@ -161,11 +156,15 @@ export class MqttSession {
     // A packet still arriving holds back whatever the server sent after it (a PINGRESP, a
     // PUBACK, a SUBACK): on a slow link a large one takes minutes. While its bytes flow, the link
     // is alive and those answers may be behind it, so their deadlines wait too.
-    if (decoder.midPacket_()) {
+    // (Written out here, not as helpers: on the interpreter each function costs variables for
+    // as long as the module is loaded.)
+    if (decoder.gathering_ !== undefined || decoder.headLength_ > 0) {
       const until = now + this.ackTimeoutMs_;
       if (this.answerDeadline_ >= 0 && this.answerDeadline_ < until) this.answerDeadline_ = until;
-      postpone(this.queue_, until);
-      postpone(this.acks_, until);
+      const lists: Pending[][] = [this.queue_, this.acks_];
+      for (let l = 0; l < 2; l++) {
+        for (let i = 0; i < lists[l].length; i++) if (lists[l][i].deadline_ >= 0 && lists[l][i].deadline_ < until) lists[l][i].deadline_ = until;
+      }
     }
   }
 

@@ -8,7 +8,7 @@ import type { Assignment, Provisioning, ViaDps, ViaDpsOptions } from "../core/hu
 import type { HubOptions } from "../core/hub-options";
 import { liteError } from "../core/errors";
 import type { Platform } from "../core/platform";
-import { defragment } from "./platform";
+import { openSockets } from "./platform";
 
 // Espruino's process (declared here, not globally: the Node code shares the type-check).
 declare const process: {
@@ -30,14 +30,14 @@ export const enum Module {
 /** Frees a module's code and JsVars (it is loaded again on next use), then defragments memory:
  * typed arrays and flat strings need contiguous JsVars, and after a TLS session the free ones are
  * scattered (measured: the hub phase ran out of memory with 400 JsVars free in total); not while a
- * socket of this module is open (see defragment). */
+ * socket of this module is open (see openSockets). */
 export function unload(name: string): void {
   try {
     Modules.removeCached(name);
   } catch {
     // not loaded (the interpreter throws "Module ... not found"): nothing to free
   }
-  defragment();
+  if (E.defrag && !openSockets) E.defrag();
 }
 
 /** `new DpsClient(platform, options)`, with the DPS module loaded on first use. */

@@ -63,11 +63,7 @@ interface RawSocket {
 /** Sockets of this module not closed yet. E.defrag() moves blocks of memory, and the
  * interpreter's TLS state is one such block that mbedTLS points into (libs/network/network.c):
  * moved under a live connection, it would corrupt memory. So it runs only when none is open. */
-let openSockets = 0;
-
-export function defragment(): void {
-  if (E.defrag && !openSockets) E.defrag();
-}
+export let openSockets = 0;
 
 function ignore(): void {}
 
@@ -216,7 +212,7 @@ class EspruinoPlatform implements Platform {
    * variables, and after a while offline (messages queued, connections tried) the free ones are
    * scattered (measured on 2v29: a reconnect ran out of memory with 300 free). */
   connect(target: SocketTarget, handlers: SocketHandlers): PlatformSocket {
-    defragment();
+    if (E.defrag && !openSockets) E.defrag();
     return new EspruinoSocket(target, handlers, this.settings_);
   }
 
