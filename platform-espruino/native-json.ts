@@ -16,6 +16,8 @@ import { BYTE_STRINGS } from "./firmware";
 import { utf8Validate } from "../core/utf8";
 import { utf8Decode } from "./native-utf8";
 
+/** core/json.ts's toJson (the same refusals, ARGUMENT_INVALID), then the byte-string pass. Its
+ * first lines repeat that file's on purpose: calling it would add a function held for good. */
 export function toJson(value: unknown): string {
   let text: string | undefined;
   try {
