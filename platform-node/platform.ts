@@ -7,6 +7,7 @@ import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "n
 import { liteError, type LiteError } from "../core/errors";
 import type { Platform, PlatformSocket, SocketHandlers, SocketTarget } from "../core/platform";
 import { installNodeNativePaths } from "./native-paths";
+import { secureContexts, type SecureContexts } from "./secure-contexts";
 
 export interface NodePlatformOptions {
   /**
@@ -35,7 +36,7 @@ function socketError(error: NodeJS.ErrnoException, host: string): LiteError {
 class NodeSocket implements PlatformSocket {
   private socket_: TLSSocket | undefined;
 
-  constructor(target: SocketTarget, handlers: SocketHandlers, options: NodePlatformOptions) {
+  constructor(target: SocketTarget, handlers: SocketHandlers, options: NodePlatformOptions, contexts: SecureContexts) {
     let dial: { host: string; port: number };
     try {
       dial = options.resolve ? options.resolve(target.host, target.port) : { host: target.host, port: target.port };
@@ -46,21 +47,18 @@ class NodeSocket implements PlatformSocket {
       setTimeout(() => handlers.closed(failure, this), 0);
       return;
     }
-    const tls = target.tls || {};
-    const connectOptions: ConnectionOptions = {
-      host: dial.host,
-      port: dial.port,
-      minVersion: "TLSv1.2",
-      rejectUnauthorized: true,
-      ca: tls.ca || options.ca,
-      cert: tls.cert,
-      key: tls.key,
-      // SNI, and the name the certificate must carry, is the host the library asked for, not the
-      // dialled address. Node refuses an IP address as servername.
-      servername: isIP(target.host) ? undefined : target.host,
-    };
     let socket: TLSSocket;
     try {
+      const connectOptions: ConnectionOptions = {
+        host: dial.host,
+        port: dial.port,
+        rejectUnauthorized: true,
+        // Trust anchors, client certificate and TLS 1.2 at least (see secure-contexts.ts).
+        secureContext: contexts.forTarget(target.tls),
+        // SNI, and the name the certificate must carry, is the host the library asked for, not the
+        // dialled address. Node refuses an IP address as servername.
+        servername: isIP(target.host) ? undefined : target.host,
+      };
       socket = tlsConnect(connectOptions);
     } catch (error) {
       // Bad PEM or options throw synchronously; the platform contract says failures come later.
@@ -117,8 +115,9 @@ function setLongTimer(ms: number, fire: () => void): LongTimer {
 export function nodePlatform(options?: NodePlatformOptions): Platform {
   installNodeNativePaths();
   const settings = options || {};
+  const contexts = secureContexts(settings.ca);
   return {
-    connect: (target, handlers) => new NodeSocket(target, handlers, settings),
+    connect: (target, handlers) => new NodeSocket(target, handlers, settings, contexts),
     setTimer: (ms, fire) => (ms > MAX_TIMER_MS ? setLongTimer(ms, fire) : setTimeout(fire, ms)),
     clearTimer: (handle) => clearTimeout(handle && (handle as LongTimer).timeout ? (handle as LongTimer).timeout : (handle as NodeJS.Timeout)),
     now: () => performance.now(),
