@@ -158,7 +158,7 @@ async function espruinoModule(file, contents, plugins) {
 mkdirSync(at("dist/espruino"), { recursive: true });
 const featureEntries = {
   [ESPRUINO_MAIN + "-dps"]: `import { DpsClient } from "../core/dps"; module.exports = { DpsClient };`,
-  [ESPRUINO_MAIN + "-hub"]: `import { HubClient } from "../core/hub"; import { hubClientFor } from "../core/hub-dps"; module.exports = { HubClient, hubClientFor };`,
+  [ESPRUINO_MAIN + "-hub"]: `import { HubClient } from "../core/hub"; import { hubClientFor, assignmentOf } from "../core/hub-dps"; module.exports = { HubClient, hubClientFor, assignmentOf };`,
 };
 // The main module exports exactly the shared names the feature modules use, plus the public API:
 // the names read off the required module in their first build, kept if the shared core exports

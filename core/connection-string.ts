@@ -23,7 +23,8 @@ export function parseConnectionString(text: string): ConnectionString {
   // The parts Azure defines: a string split here, since a table kept at the top level would be a
   // variable per element on a device, for good.
   const known = "HostName DeviceId ModuleId GatewayHostName SharedAccessKey SharedAccessSignature x509".split(" ");
-  if (typeof text !== "string") throw liteError("CONNECTION_STRING_MALFORMED", "not a string");
+  const malformed = "CONNECTION_STRING_MALFORMED"; // four times here: once in the module's bytes
+  if (typeof text !== "string") throw liteError(malformed, "not a string");
   // Tolerate the surroundings of copy and paste (whitespace, a trailing ';'), nothing inside.
   let body = text.trim();
   if (body.charAt(body.length - 1) === ";") body = body.substring(0, body.length - 1);
@@ -33,7 +34,7 @@ export function parseConnectionString(text: string): ConnectionString {
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i];
     const equals = segment.indexOf("=");
-    if (equals < 1) throw liteError("CONNECTION_STRING_MALFORMED", "part " + (i + 1) + " is not Name=value");
+    if (equals < 1) throw liteError(malformed, "part " + (i + 1) + " is not Name=value");
     const name = segment.substring(0, equals);
     if (known.indexOf(name) < 0) {
       // Named only when it is a known name mis-cased, or SharedAccessKeyName (a service's
@@ -57,10 +58,10 @@ export function parseConnectionString(text: string): ConnectionString {
   }
   if (parts.sharedAccessKey) decodeKey(parts.sharedAccessKey, "SharedAccessKey");
   if (parts.sharedAccessSignature && parts.sharedAccessSignature.indexOf("SharedAccessSignature ") !== 0) {
-    throw liteError("CONNECTION_STRING_MALFORMED", "SharedAccessSignature not a token");
+    throw liteError(malformed, "SharedAccessSignature not a token");
   }
   if (parts.x509) {
-    if (parts.x509.toLowerCase() !== "true") throw liteError("CONNECTION_STRING_MALFORMED", "x509 must be true");
+    if (parts.x509.toLowerCase() !== "true") throw liteError(malformed, "x509 must be true");
     result.x509 = true;
   }
   return result;

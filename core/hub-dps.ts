@@ -51,8 +51,9 @@ export interface Provisioning {
 export interface ViaDps {
   client: HubClient;
   /** The assignment used: the whole DpsResult when fresh from DPS (on Espruino only assignedHub,
-   * deviceId and a custom allocation's payload, to spare memory), else the cached one as given.
-   * Save it for the next start. */
+   * deviceId and a custom allocation's payload, to spare memory), else the cached one as given;
+   * if the hub refused it and the client provisioned again while connecting, the assignment it
+   * connected with ({ assignedHub, deviceId }). Save it for the next start. */
   provisioning: Assignment;
 }
 
@@ -84,11 +85,17 @@ function reprovisionWith(platform: Platform, dps: DpsOptions, hub: HubOptions | 
   };
 }
 
+/** What to save for the next start once `client` connected: `provisioning`, unless the client
+ * provisioned again on the way (a cached hub that refused the device). */
+export function assignmentOf(client: HubClient, provisioning: Assignment): Assignment {
+  return client.hostName === provisioning.assignedHub && client.deviceId === provisioning.deviceId ? provisioning : { assignedHub: client.hostName, deviceId: client.deviceId };
+}
+
 /** Provisions with `provisioner` (unless a cached result is given), then connects to the assigned hub. */
 export function connectProvisioned(platform: Platform, options: ViaDpsOptions, provisioner: Provisioner): Promise<ViaDps> {
   const start = options.cached ? Promise.resolve(options.cached) : provisioner(platform, options.dps).register();
   return start.then((provisioning) => {
     const client = hubClientFor(platform, options, provisioning, provisioner);
-    return client.connect().then(() => ({ client, provisioning }));
+    return client.connect().then(() => ({ client, provisioning: assignmentOf(client, provisioning) }));
   });
 }

@@ -4,10 +4,10 @@ import { parseConnectionString } from "./connection-string";
 import type { CryptoProvider } from "./crypto";
 import { liteError } from "./errors";
 import type { Params } from "./params";
-import { checkHubIdentity, hubClientId, hubSasToken, hubUsername } from "./hub-credentials";
+import { checkHubIdentity, hubClientId, hubResourceUri, hubUsername } from "./hub-credentials";
 import { checkNonEmpty, type HubIdentity } from "./identity";
 import type { SocketTarget } from "./platform";
-import { decodeKey, sasExpiry } from "./sas";
+import { decodeKey, sasExpiry, sasToken } from "./sas";
 import type { SystemProperties } from "./hub-topics";
 
 export interface HubWill extends SystemProperties {
@@ -107,6 +107,7 @@ export function resolveHub(options: HubOptions): ResolvedHub {
 
 /** This connection's password: a fresh token from the key, the given token, or none for X.509. */
 export function hubPassword(hub: ResolvedHub, epochSeconds: number, ttlSeconds: number, crypto?: CryptoProvider): string | undefined {
-  if (hub.key) return hubSasToken(hub.identity, hub.key, sasExpiry(epochSeconds, ttlSeconds), crypto);
+  // hubSasToken written out: one function fewer held on a device.
+  if (hub.key) return sasToken(hubResourceUri(hub.identity), hub.key, sasExpiry(epochSeconds, ttlSeconds), undefined, crypto);
   return hub.sasToken;
 }

@@ -6,12 +6,8 @@
 import { SessionDriver } from "./driver";
 import { liteError, type LiteError } from "./errors";
 import {
-  c2dFilter,
-  methodResponseTopic,
+  identityPath,
   readC2dTopic,
-  readDesiredTopic,
-  readMethodTopic,
-  readTwinResponseTopic,
   telemetryTopic,
   twinGetTopic,
   twinPatchTopic,
@@ -20,7 +16,7 @@ import {
 } from "./hub-topics";
 import { hubPassword, resolveHub, type HubOptions, type ResolvedHub } from "./hub-options";
 import { parseJson, toJson } from "./json";
-import type { Params } from "./params";
+import { parseParams, parseStatusTopic, type Params } from "./params";
 import type { Platform } from "./platform";
 import type { PublishPacket, Subscription } from "./mqtt-packets";
 import { backoffDelay } from "./retry";
@@ -95,6 +91,9 @@ const enum Limit {
    * and rate-limited, and a fleet must not hammer DPS in lock step). */
   ReprovisionMinMs = 60000,
   ReprovisionMaxMs = 3600000,
+  /** A failed desired resync is asked again after 30 s, growing to an hour, with jitter. */
+  ResyncMinMs = 30000,
+  ResyncMaxMs = 3600000,
   /** The longest keep-alive the hub honours (PROTOCOL.md: 1.5 x keep-alive, at most 1767 s). */
   KeepAliveSeconds = 1177,
   /** How long a new connection waits for the old socket to report its close. */
@@ -135,7 +134,7 @@ function methodReplies(client: HubClient, name: string, rid: string): { done: (r
       } catch (error) {
         return reply.failed(error); // an answer JSON cannot carry (a BigInt, a cycle)
       }
-      client.publishRequest_(methodResponseTopic(status, rid), body);
+      client.publishRequest_("$iothub/methods/res/" + status + "/?$rid=" + rid, body);
     },
     failed: (error: unknown): void => reply.done({ status: 500, payload: { message: "method " + name + " failed: " + String((error && (error as Error).message) || error) } }),
   };
@@ -167,6 +166,10 @@ export class HubClient {
   /** Why the client itself is closing the current connection (SAS renewal, a refused SUBSCRIBE). */
   private closeReason_: LiteError | undefined;
   private lastDesiredVersion_ = -1;
+  /** A patch was delivered while the resync GET was out: a document older than it is stale. */
+  private patchedSinceGet_ = false;
+  /** Resync GETs in a row that failed on this connection (their backoff grows). */
+  private resyncFailures_ = 0;
   private telemetry_: { [id: number]: { resolve: () => void; reject: (error: LiteError) => void } } = {};
   private methods_: { [name: string]: MethodHandler } = {};
   private connectWaiters_: { resolve: () => void; reject: (error: LiteError) => void }[] = [];
@@ -388,7 +391,7 @@ export class HubClient {
           { topic: HubTopic.Methods },
         ];
         // Modules receive no cloud-to-device messages.
-        if (this.hub_.identity.moduleId === undefined) subscriptions.unshift({ topic: c2dFilter(this.hub_.identity), qos: 1 });
+        if (this.hub_.identity.moduleId === undefined) subscriptions.unshift({ topic: identityPath(this.hub_.identity) + "/messages/devicebound/#", qos: 1 });
         this.subscribeId_ = this.session_.subscribe(subscriptions);
         return this.driver_.pump();
       }
@@ -440,17 +443,36 @@ export class HubClient {
 
   /** Desired changes are only pushed while connected (PROTOCOL.md 3): fetch the twin to catch up. */
   private resyncDesired_(): void {
+    this.patchedSinceGet_ = false;
     if ((this.listeners_["desired"] || []).length) this.twin_.request_(twinGetTopic, "", Answer.Sender);
   }
 
   /** @internal For TwinRequests: the twin resyncDesired_ asked for, or why it did not come. */
   answered_(error: LiteError | undefined, response?: TwinResponse): void {
     try {
-      if (!error) return this.deliverDesired_(twinOf(response as TwinResponse).desired, true);
+      if (!error) {
+        const desired = twinOf(response as TwinResponse).desired;
+        this.resyncFailures_ = 0;
+        // The hub may answer with a document read before a patch it pushed meanwhile: delivered
+        // after that patch, it would set the device back. Ask again (the next one holds the patch).
+        if (this.patchedSinceGet_ && desired["$version"] < this.lastDesiredVersion_) return this.resyncDesired_();
+        return this.deliverDesired_(desired, true);
+      }
     } catch (bad) {
       error = bad as LiteError;
     }
-    if (this.state_ !== State.Closed) this.emit_("error", error);
+    if (this.state_ === State.Closed) return;
+    this.emit_("error", error);
+    // Throttled or timed out (a fleet reconnecting at once is when twin GETs get 429s): ask again,
+    // later each time, rather than keep stale desired state for the connection's whole life. The
+    // reconnect timer is free while connected (one resync at a time); a drop clears it, and the
+    // next connection asks anyway.
+    if (this.state_ === State.Ready && (error as LiteError).retryable) {
+      this.reconnectTimer_ = this.platform_.setTimer(backoffDelay(this.resyncFailures_++, this.platform_.random(), Limit.ResyncMinMs, Limit.ResyncMaxMs), () => {
+        this.reconnectTimer_ = undefined;
+        if (this.state_ === State.Ready) this.resyncDesired_();
+      });
+    }
   }
 
   /** Patches arrive in version order, so one not newer than the last delivered is a duplicate. A
@@ -460,6 +482,7 @@ export class HubClient {
     const version = desired["$version"];
     if (!complete && typeof version === "number" && version <= this.lastDesiredVersion_) return;
     if (typeof version === "number") this.lastDesiredVersion_ = version;
+    if (!complete) this.patchedSinceGet_ = true;
     this.emit_("desired", desired, version, complete);
   }
 
@@ -569,10 +592,18 @@ export class HubClient {
   private retarget_(options: HubOptions): void {
     // Checked first (resolveHub throws for an identity it cannot use): nothing is half changed.
     const hub = resolveHub(options);
+    const sameDevice = hub.clientId === this.hub_.clientId;
     this.options_ = options;
     this.hub_ = hub;
-    this.attach_();
     this.lastDesiredVersion_ = -1;
+    // The same device (DPS often answers with the hub it had, after an outage made the client
+    // give up on it): the session and its queued telemetry carry over, the username (which names
+    // the hub) is read at the next CONNECT. Topics name the device only.
+    if (sameDevice) {
+      this.session_.options_.username = hub.username;
+      return;
+    }
+    this.attach_();
     // Telemetry queued for the old identity's session cannot move (its topic names the old
     // device): fail it, retryable, so no promise waits forever and nothing vanishes silently.
     const pending = this.telemetry_;
@@ -610,16 +641,27 @@ export class HubClient {
     const topic = packet.topic;
     const payload = packet.payload as Uint8Array;
     try {
-      const twin = readTwinResponseTopic(topic);
+      // `$iothub/twin/res/{status}/?$rid=..[&$version=..]`
+      const twin = parseStatusTopic(topic, HubTopic.TwinResponsePrefix);
       if (twin) return this.twin_.handleResponse_(twin.status, twin.params, payload);
-      const desiredVersion = readDesiredTopic(topic);
-      if (desiredVersion !== undefined) {
+      // `$iothub/twin/PATCH/properties/desired/?$version={n}` (read here, not by a function in
+      // hub-topics.ts: each one is variables held on a device; so are the methods' below).
+      if (topic.indexOf(HubTopic.DesiredPrefix) === 0) {
+        const query = topic.substring(HubTopic.DesiredPrefix.length);
+        const version = parseInt(parseParams(query.charAt(0) === "?" ? query.substring(1) : query)["$version"], 10);
+        if (!(version >= 0)) throw liteError("MQTT_BAD_TOPIC", "no $version");
         const patch = payload.length ? parseJson(payload) : {};
-        if (typeof patch["$version"] !== "number") patch["$version"] = desiredVersion;
+        if (typeof patch["$version"] !== "number") patch["$version"] = version;
         return this.deliverDesired_(patch, false);
       }
-      const method = readMethodTopic(topic);
-      if (method) return this.invokeMethod_(method.name, method.rid, payload);
+      // `$iothub/methods/POST/{name}/?$rid={rid}`
+      if (topic.indexOf(HubTopic.MethodPrefix) === 0) {
+        const rest = topic.substring(HubTopic.MethodPrefix.length);
+        const end = rest.indexOf("/?");
+        const rid = end > 0 ? parseParams(rest.substring(end + 2))["$rid"] : undefined;
+        if (!rid) throw liteError("MQTT_BAD_TOPIC", "no name or $rid");
+        return this.invokeMethod_(rest.substring(0, end), rid, payload);
+      }
       const c2d = readC2dTopic(this.hub_.identity, topic);
       if (c2d) return this.emit_("message", { payload, properties: c2d.properties, systemProperties: c2d.systemProperties });
       this.emit_("error", liteError("UNEXPECTED_TOPIC", "unexpected topic " + topic));

@@ -90,7 +90,9 @@ function decoderFor(session: MqttSession, maxPacketBytes: number | undefined): M
 }
 
 export class MqttSession {
-  private readonly options_: SessionOptions;
+  /** @internal Read at each CONNECT: a hub client moved to another hub for the same device
+   * changes the username here and keeps its queue. */
+  readonly options_: SessionOptions;
   private readonly keepAliveMs_: number;
   private readonly ackTimeoutMs_: number;
   private decoder_: MqttDecoder | undefined;

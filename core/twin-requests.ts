@@ -115,7 +115,8 @@ export class TwinRequests {
       try {
         response.body = parseJson(payload);
       } catch (error) {
-        return this.settle_(request, liteError("TWIN_BAD_RESPONSE", "twin not JSON (status " + status + ")"));
+        // An error status keeps its meaning (a 503 is retried) whatever text came with it.
+        if (status < 300) return this.settle_(request, liteError("TWIN_BAD_RESPONSE", "twin not JSON (status " + status + ")"));
       }
     }
     if (status >= 200 && status < 300) return this.settle_(request, undefined, response);

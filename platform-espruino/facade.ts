@@ -101,8 +101,9 @@ export function connectViaDps(platform: Platform, options: ViaDpsOptions): Promi
   const cached = options.cached;
   if (cached) {
     try {
-      const client: HubClientClass = require(Module.Hub).hubClientFor(platform, options, cached, provisioner);
-      return client.connect().then(() => ({ client, provisioning: cached }));
+      const hub = require(Module.Hub);
+      const client: HubClientClass = hub.hubClientFor(platform, options, cached, provisioner);
+      return client.connect().then(() => ({ client, provisioning: hub.assignmentOf(client, cached) }));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -110,8 +111,9 @@ export function connectViaDps(platform: Platform, options: ViaDpsOptions): Promi
   return new Promise<ViaDps>((resolve, reject) => {
     provisioner(platform, options.dps).register().then((provisioning) => {
       try {
-        const client: HubClientClass = require(Module.Hub).hubClientFor(platform, options, provisioning, provisioner);
-        client.connect().then(() => resolve({ client, provisioning }), reject);
+        const hub = require(Module.Hub);
+        const client: HubClientClass = hub.hubClientFor(platform, options, provisioning, provisioner);
+        client.connect().then(() => resolve({ client, provisioning: hub.assignmentOf(client, provisioning) }), reject);
       } catch (error) {
         reject(error);
       }

@@ -5,45 +5,10 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createHmac } from "node:crypto";
 import { HubClient, type Twin } from "../../core/hub";
-import type { HubOptions } from "../../core/hub-options";
 import { errorCode } from "../helpers/errors";
 import { generateWithMqttPacket } from "../helpers/mqtt";
-import { FakePlatform, type FakeSocket } from "../helpers/fake-platform";
-
-const KEY = Buffer.from("hub-device-key-0123456789abcdef!").toString("base64");
-const HOST = "hub-a.azure-devices.net";
-
-function setup(options: Partial<HubOptions> = {}) {
-  const platform = new FakePlatform(7);
-  const client = new HubClient(platform, { hostName: HOST, deviceId: "dev-1", sharedAccessKey: KEY, ...options });
-  const events: Array<[string, any, any?, any?]> = [];
-  // "desired" is left out: a desired listener makes the client GET the twin after connecting.
-  for (const name of ["connected", "disconnected", "error", "message", "reprovisioning"]) {
-    client.on(name, (a?: any, b?: any, c?: any) => events.push([name, a, b, c]));
-  }
-  return { platform, client, events };
-}
-
-/** Plays the hub's side of a connection until the client is subscribed: the CONNECT, the
- * SUBSCRIBE, and the publishes the client sent before SUBACK (queued telemetry goes at CONNACK). */
-function serve(socket: FakeSocket, granted?: number[]): any {
-  socket.accept();
-  const [connect] = socket.received();
-  socket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
-  const early = socket.received();
-  const subscribe = early.find((p) => p.cmd === "subscribe");
-  socket.send({ cmd: "suback", messageId: subscribe.messageId, granted: granted ?? subscribe.subscriptions.map((s: any) => s.qos) });
-  return { connect, subscribe, publishes: early.filter((p) => p.cmd === "publish") };
-}
-
-function publishTo(socket: FakeSocket, topic: string, payload: unknown, qos = 0, messageId?: number) {
-  const body = payload instanceof Uint8Array || typeof payload === "string" ? Buffer.from(payload as any) : Buffer.from(JSON.stringify(payload));
-  socket.send({ cmd: "publish", topic, payload: body, qos, messageId, dup: false, retain: false });
-}
-
-function rid(topic: string): string {
-  return /\$rid=([^&]+)/.exec(topic)![1];
-}
+import { FakePlatform } from "../helpers/fake-platform";
+import { HOST, KEY, publishTo, rid, serve, setup } from "../helpers/hub-fake";
 
 test("CONNECT: client id, username with model id, clean session 0, keep-alive, a hub SAS; then the four subscriptions", async () => {
   const { platform, client } = setup({ modelId: "dtmi:com:example:Thermostat;1" });

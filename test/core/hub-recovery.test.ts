@@ -1,0 +1,254 @@
+// How the hub client recovers from what the field throws at it, on a fake platform: a twin
+// document older than a patch already delivered, a throttled resync, error statuses with text
+// bodies, an outage long enough to provision again, and a cached hub that refuses the device.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { connectProvisioned, hubClientFor, type Provisioner } from "../../core/hub-dps";
+import type { HubOptions } from "../../core/hub-options";
+import { FakePlatform, type FakeSocket } from "../helpers/fake-platform";
+import { HOST, KEY, publishTo, rid, serve, setup } from "../helpers/hub-fake";
+
+function twinGets(socket: FakeSocket, received = socket.received()): any[] {
+  return received.filter((p) => p.cmd === "publish" && p.topic.indexOf("$iothub/twin/GET/") === 0);
+}
+
+function desiredEvents(events: Array<[string, any, any?, any?]>): Array<[number, number, boolean]> {
+  return events.filter((e) => e[0] === "desired").map((e) => [e[1].rate, e[2], e[3]]);
+}
+
+test("a resync answered with a document older than a patch delivered meanwhile is asked again, and the device ends on the newest", async () => {
+  const { platform, client, events } = setup({}, true);
+  const connecting = client.connect();
+  const { publishes } = serve(platform.lastSocket);
+  await connecting;
+  const socket = platform.lastSocket;
+  const [get] = twinGets(socket, publishes.concat(socket.received()));
+  // The hub pushes v6, then answers the GET with the document it read before (v5).
+  publishTo(socket, "$iothub/twin/PATCH/properties/desired/?$version=6", { rate: 6, $version: 6 });
+  publishTo(socket, "$iothub/twin/res/200/?$rid=" + rid(get.topic), { desired: { rate: 5, $version: 5 }, reported: { $version: 1 } });
+  await platform.settle();
+  assert.equal(desiredEvents(events), [[6, 6, false]], "the stale document is not delivered");
+  const [again] = twinGets(socket);
+  assert.ok(again, "the twin is asked for again");
+  publishTo(socket, "$iothub/twin/res/200/?$rid=" + rid(again.topic), { desired: { rate: 6, $version: 6 }, reported: { $version: 1 } });
+  await platform.settle();
+  assert.equal(desiredEvents(events), [[6, 6, false], [6, 6, true]]);
+  assert.is(events.filter((e) => e[0] === "error").length, 0);
+});
+
+test("a resync document at the patch's version, or with no patch meanwhile, is delivered as it is", async () => {
+  const { platform, client, events } = setup({}, true);
+  const connecting = client.connect();
+  const { publishes } = serve(platform.lastSocket);
+  await connecting;
+  const socket = platform.lastSocket;
+  const [get] = twinGets(socket, publishes.concat(socket.received()));
+  publishTo(socket, "$iothub/twin/res/200/?$rid=" + rid(get.topic), { desired: { rate: 3, $version: 3 }, reported: { $version: 1 } });
+  await platform.settle();
+  assert.equal(desiredEvents(events), [[3, 3, true]]);
+  assert.is(twinGets(socket).length, 0, "no second GET");
+});
+
+test("a resync throttled past its retries is asked again later, with growing waits, while the connection lasts", async () => {
+  // A month-long token: no SAS renewal (a reconnect, which resyncs anyway) within the test.
+  const { platform, client, events } = setup({ keepAliveSeconds: 0, sasTtlSeconds: 30 * 86400 }, true);
+  const connecting = client.connect();
+  const { publishes } = serve(platform.lastSocket);
+  await connecting;
+  const socket = platform.lastSocket;
+  const sentAt: number[] = [];
+  let pending = twinGets(socket, publishes.concat(socket.received()));
+  // Every GET is answered 429 for two hours; then the hub answers.
+  for (const end = platform.time + 2 * 3600000; platform.time < end; ) {
+    for (const get of pending) {
+      sentAt.push(platform.time);
+      publishTo(socket, "$iothub/twin/res/429/?$rid=" + rid(get.topic), { errorCode: 429001, message: "throttled" });
+    }
+    await platform.settle();
+    platform.advance(1000);
+    pending = twinGets(socket);
+  }
+  assert.ok(client.connected, "still connected");
+  const throttled = events.filter((e) => e[0] === "error").map((e) => e[1].code);
+  assert.ok(throttled.length >= 4 && throttled.every((code) => code === "TWIN_THROTTLED"), throttled.join());
+  // Each failed resync is 4 GETs (3 quick retries); the rounds come later and later.
+  const rounds = sentAt.filter((_, i) => i % 4 === 0);
+  assert.ok(rounds.length >= 4, "asked again " + rounds.length + " times in two hours");
+  assert.ok(rounds[rounds.length - 1] - rounds[rounds.length - 2] <= 3600000 + 10000, "never over an hour apart");
+  // Answered at last: the document is delivered, and no further GET follows.
+  for (let t = 0; t < 3600000 && !pending.length; t += 1000) {
+    platform.advance(1000);
+    pending = twinGets(socket);
+  }
+  publishTo(socket, "$iothub/twin/res/200/?$rid=" + rid(pending[0].topic), { desired: { rate: 9, $version: 9 }, reported: { $version: 1 } });
+  await platform.settle();
+  assert.equal(desiredEvents(events), [[9, 9, true]]);
+  platform.advance(2 * 3600000);
+  assert.is(twinGets(socket).length, 0);
+});
+
+test("a twin 503 or 429 whose body is not JSON is still retried, and keeps its status", async () => {
+  const { platform, client } = setup({ keepAliveSeconds: 0 });
+  const connecting = client.connect();
+  serve(platform.lastSocket);
+  await connecting;
+  const socket = platform.lastSocket;
+  const version = client.updateReported({ firmware: "1.2.0" });
+  const [first] = socket.received().filter((p) => p.cmd === "publish");
+  publishTo(socket, "$iothub/twin/res/503/?$rid=" + rid(first.topic), "Service Unavailable");
+  await platform.settle();
+  platform.advance(10000);
+  const [again] = socket.received().filter((p) => p.cmd === "publish");
+  assert.ok(again, "the PATCH goes again");
+  publishTo(socket, "$iothub/twin/res/204/?$rid=" + rid(again.topic) + "&$version=7", "");
+  assert.is(await version, 7);
+  // A 400 with a text body: not retried, and its status is kept.
+  const refused = client.updateReported({ bad: true }).catch((error) => error);
+  const [third] = socket.received().filter((p) => p.cmd === "publish");
+  publishTo(socket, "$iothub/twin/res/400/?$rid=" + rid(third.topic), "Bad Request");
+  const error = await refused;
+  assert.is(error.code, "TWIN_BAD_REQUEST");
+  assert.is(error.status, 400);
+  // A 200 that is not JSON is still a bad response.
+  const twin = client.getTwin().catch((failure) => failure);
+  const [get] = socket.received().filter((p) => p.cmd === "publish");
+  publishTo(socket, "$iothub/twin/res/200/?$rid=" + rid(get.topic), "not json");
+  assert.is((await twin).code, "TWIN_BAD_RESPONSE");
+});
+
+/** A DPS-provisioned client, connected and stable, that provisions to `assignment` when asked. */
+async function provisionedClient(assignment: { assignedHub: string; deviceId: string }) {
+  const platform = new FakePlatform(5);
+  let registrations = 0;
+  const provisioner: Provisioner = () => ({
+    register: () => {
+      registrations++;
+      return Promise.resolve(assignment);
+    },
+    cancel: () => undefined,
+  });
+  const dps = { idScope: "0ne00000001", registrationId: "dev-1", symmetricKey: KEY };
+  const client = hubClientFor(platform, { dps, hub: { keepAliveSeconds: 0 } }, { assignedHub: HOST, deviceId: "dev-1" }, provisioner);
+  const connecting = client.connect();
+  serve(platform.lastSocket);
+  await connecting;
+  platform.advance(120000);
+  return { platform, client, registrations: () => registrations };
+}
+
+/** Every connection attempt fails until the client has provisioned again. */
+async function outageUntilProvisioned(platform: FakePlatform, registrations: () => number): Promise<void> {
+  let socket = platform.lastSocket;
+  socket.drop();
+  for (let t = 0; t < 3600000 && registrations() === 0; t += 1000) {
+    if (platform.lastSocket !== socket) {
+      socket = platform.lastSocket;
+      socket.drop({ code: "CONNECTION_REFUSED", message: "refused", retryable: true } as never);
+    }
+    platform.advance(1000);
+    await platform.settle();
+  }
+  await platform.settle();
+}
+
+test("an outage long enough to provision again, DPS answering the same device: queued telemetry is kept and sent", async () => {
+  const { platform, client, registrations } = await provisionedClient({ assignedHub: HOST, deviceId: "dev-1" });
+  const outcomes: string[] = [];
+  for (let i = 0; i < 5; i++) client.sendTelemetry({ n: i }).then(() => outcomes.push("ok"), (error) => outcomes.push(error.code));
+  await outageUntilProvisioned(platform, registrations);
+  assert.is(registrations(), 1);
+  await platform.settle();
+  assert.equal(outcomes, [], "nothing rejected");
+  const socket = platform.lastSocket;
+  socket.accept();
+  const [connect] = socket.received();
+  assert.is(connect.username.indexOf(HOST + "/dev-1/"), 0);
+  socket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  const publishes = socket.received().filter((p) => p.cmd === "publish" && p.topic.indexOf("devices/dev-1/messages/events/") === 0);
+  assert.is(publishes.length, 5, "the queue goes out on the new connection");
+  for (const publish of publishes) socket.send({ cmd: "puback", messageId: publish.messageId });
+  await platform.settle();
+  assert.equal(outcomes, ["ok", "ok", "ok", "ok", "ok"]);
+});
+
+test("provisioned again to the same device on another hub: the queue carries over, the CONNECT names the new hub", async () => {
+  const { platform, client, registrations } = await provisionedClient({ assignedHub: "hub-b.azure-devices.net", deviceId: "dev-1" });
+  const outcomes: string[] = [];
+  client.sendTelemetry("kept").then(() => outcomes.push("ok"), (error) => outcomes.push(error.code));
+  await outageUntilProvisioned(platform, registrations);
+  const socket = platform.lastSocket;
+  assert.is(socket.target.host, "hub-b.azure-devices.net");
+  socket.accept();
+  const [connect] = socket.received();
+  assert.is(connect.username.indexOf("hub-b.azure-devices.net/dev-1/"), 0);
+  assert.match(connect.password.toString(), "sr=hub-b.azure-devices.net%2Fdevices%2Fdev-1");
+  socket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  const [publish] = socket.received().filter((p) => p.cmd === "publish");
+  socket.send({ cmd: "puback", messageId: publish.messageId });
+  await platform.settle();
+  assert.equal(outcomes, ["ok"]);
+  assert.is(client.hostName, "hub-b.azure-devices.net");
+});
+
+test("provisioned again as another device: its queued telemetry is rejected REPROVISIONED (retryable), none is sent as the new device", async () => {
+  const { platform, client, registrations } = await provisionedClient({ assignedHub: HOST, deviceId: "dev-2" });
+  const outcomes: Array<[string, boolean]> = [];
+  for (let i = 0; i < 2; i++) client.sendTelemetry({ n: i }).then(() => outcomes.push(["ok", false]), (error) => outcomes.push([error.code, error.retryable]));
+  await outageUntilProvisioned(platform, registrations);
+  await platform.settle();
+  assert.equal(outcomes, [["REPROVISIONED", true], ["REPROVISIONED", true]]);
+  const socket = platform.lastSocket;
+  socket.accept();
+  const [connect] = socket.received();
+  assert.is(connect.clientId, "dev-2");
+  socket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  assert.is(socket.received().filter((p) => p.cmd === "publish" && p.topic.indexOf("/messages/events/") > 0).length, 0);
+  assert.is(client.deviceId, "dev-2");
+});
+
+test("connectViaDps: a cached hub that refuses the device, provisioned again on the way, resolves with the assignment it connected with", async () => {
+  const platform = new FakePlatform(3);
+  let registrations = 0;
+  const provisioner: Provisioner = () => ({
+    register: () => {
+      registrations++;
+      return Promise.resolve({ assignedHub: "hub-new.azure-devices.net", deviceId: "dev-1" });
+    },
+    cancel: () => undefined,
+  });
+  const cached = { assignedHub: "hub-old.azure-devices.net", deviceId: "dev-1", payload: { site: "north" } };
+  const hub: HubOptions = { keepAliveSeconds: 0 };
+  const result = connectProvisioned(platform, { dps: { idScope: "0ne00000001", registrationId: "dev-1", symmetricKey: KEY }, cached, hub }, provisioner);
+  await platform.settle();
+  for (let i = 0; i < 20 && registrations === 0; i++) {
+    const socket = platform.lastSocket;
+    if (socket && !socket.isClosed && socket.target.host === cached.assignedHub) {
+      socket.accept();
+      socket.received();
+      socket.send({ cmd: "connack", returnCode: 5, sessionPresent: false });
+    }
+    platform.advance(70000);
+    await platform.settle();
+  }
+  serve(platform.lastSocket);
+  const { client, provisioning } = await result;
+  assert.is(client.hostName, "hub-new.azure-devices.net");
+  assert.equal(provisioning, { assignedHub: "hub-new.azure-devices.net", deviceId: "dev-1" });
+  await client.close();
+});
+
+test("connectViaDps: a cached hub that takes the device resolves with the cached assignment itself", async () => {
+  const platform = new FakePlatform(3);
+  const provisioner: Provisioner = () => {
+    throw new Error("no provisioning expected");
+  };
+  const cached = { assignedHub: HOST, deviceId: "dev-1", payload: { site: "north" } };
+  const result = connectProvisioned(platform, { dps: { idScope: "0ne00000001", registrationId: "dev-1", symmetricKey: KEY }, cached }, provisioner);
+  await platform.settle();
+  serve(platform.lastSocket);
+  const { client, provisioning } = await result;
+  assert.is(provisioning, cached);
+  await client.close();
+});
+
+test.run();
