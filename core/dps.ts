@@ -146,11 +146,20 @@ export class DpsClient {
       this.retries_ = 0;
       this.lastFailure_ = undefined;
       this.operationId_ = undefined;
-      this.deadlineTimer_ = this.platform_.setTimer(this.options_.timeoutMs || 120000, () => {
+      const timeoutMs = this.options_.timeoutMs || 120000;
+      const deadline = (): void => {
+        // Espruino fires pending timers early when the board's clock is first set (SNTP): the
+        // platform's now() does not jump, so the rest is waited out.
+        const left = this.startedAt_ + timeoutMs - this.platform_.now();
+        if (left > 0) {
+          this.deadlineTimer_ = this.platform_.setTimer(left, deadline);
+          return;
+        }
         this.deadlineTimer_ = undefined;
         // Named with the last failure (a refused connection, throttling ...): that is what to fix.
         this.finish_(liteError("DPS_TIMEOUT", "provisioning did not finish in time" + (this.lastFailure_ ? " (last: " + this.lastFailure_ + ")" : ""), { retryable: true }));
-      });
+      };
+      this.deadlineTimer_ = this.platform_.setTimer(timeoutMs, deadline);
       this.connect_();
     });
   }

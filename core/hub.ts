@@ -104,7 +104,7 @@ const enum Limit {
 function twinOf(response: TwinResponse): Twin {
   const twin = response.body as Twin;
   if (!twin || typeof twin.desired !== "object" || typeof twin.reported !== "object") {
-    throw liteError("TWIN_BAD_RESPONSE", "twin lacks desired/reported");
+    throw liteError("TWIN_BAD_RESPONSE", "not a twin");
   }
   return twin;
 }
@@ -168,7 +168,8 @@ export class HubClient {
   private lastDesiredVersion_ = -1;
   /** A patch was delivered while the resync GET was out: a document older than it is stale. */
   private patchedSinceGet_ = false;
-  /** Resync GETs in a row that failed on this connection (their backoff grows). */
+  /** Resync GETs in a row that failed, across connections too (a hub that throttled the last
+   * connection's may still): their backoff grows until one succeeds. */
   private resyncFailures_ = 0;
   private telemetry_: { [id: number]: { resolve: () => void; reject: (error: LiteError) => void } } = {};
   private methods_: { [name: string]: MethodHandler } = {};
@@ -505,8 +506,10 @@ export class HubClient {
     }
     const wasReady = this.state_ === State.Ready;
     // Only a connection that stayed up resets the backoff: one that fails right after subscribing
-    // (say, an oversized twin document every time) must slow down, not loop at full speed.
-    if (wasReady && this.platform_.now() - this.readyAt_ >= Limit.StableMs) {
+    // (say, an oversized twin document every time) must slow down, not loop at full speed. Up a
+    // minute, or half its token's life (a short-lived token renews before a minute is up).
+    const stable = wasReady && this.platform_.now() - this.readyAt_ >= Math.min(Limit.StableMs, this.ttlSeconds_() * 500);
+    if (stable) {
       this.attempt_ = 0;
       this.reprovisions_ = 0;
     }
@@ -515,7 +518,9 @@ export class HubClient {
       this.emit_("disconnected", error || liteError("CONNECTION_LOST", "connection lost", { retryable: true }));
       if (this.state_ !== State.Waiting) return; // a listener closed the client
     }
-    if (error && error.code === "SAS_RENEWAL") {
+    // A renewal right after connecting (a link slower than the token's life allows) takes the
+    // backoff below like any failure, instead of reconnecting in a loop.
+    if (error && error.code === "SAS_RENEWAL" && stable) {
       // The old socket closes first: two TLS connections at once would not fit a small board.
       return this.driver_.whenClosed(() => {
         if (this.state_ === State.Waiting) this.open_();
@@ -608,7 +613,7 @@ export class HubClient {
     // device): fail it, retryable, so no promise waits forever and nothing vanishes silently.
     const pending = this.telemetry_;
     this.telemetry_ = {};
-    const error = liteError("REPROVISIONED", "reprovisioned before PUBACK", { retryable: true });
+    const error = liteError("REPROVISIONED", "for the old device", { retryable: true });
     for (const id in pending) pending[id].reject(error);
   }
 

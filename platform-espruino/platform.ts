@@ -176,6 +176,11 @@ declare const process: {
   memory(gc?: boolean): { free: number };
 };
 
+const enum Clock {
+  /** 2020-01-01 in ms: a wall clock before it has not been set yet (boards boot at 1970). */
+  SetMs = 1577836800000,
+}
+
 const enum Memory {
   /** Free variables kept back from queued telemetry: what getting back online takes (the TLS
    * socket, CONNECT, SUBSCRIBE, the twin resync) with the queue flushing. Measured on 2v29 with
@@ -226,10 +231,13 @@ class EspruinoPlatform implements Platform {
   }
 
   /** Date.now() made monotonic: setTime() or SNTP may step the clock back, and deadlines would
-   * wait out the step (a keep-alive late by it); a step back becomes a pause instead. */
+   * wait out the step (a keep-alive late by it); a step back becomes a pause instead. So does the
+   * first setting of a board's clock, from 1970 to now: taken as elapsed time, every deadline
+   * open then (a PUBACK, a provisioning) would have passed at once. (The interpreter fires its
+   * own pending timers early at that step, SNTP's anyway: the session and DPS check the time.) */
   now(): number {
     const wall = Date.now();
-    if (wall + this.skew_ < this.last_) this.skew_ = this.last_ - wall;
+    if (wall + this.skew_ < this.last_ || (this.last_ && this.last_ - this.skew_ < Clock.SetMs && wall >= Clock.SetMs)) this.skew_ = this.last_ - wall;
     return (this.last_ = wall + this.skew_);
   }
 

@@ -283,6 +283,42 @@ test("the wrong key: CONNACK 'not authorized' is a typed error, no retry", async
   assert.not.ok(error.message.includes(KEY));
 });
 
+test("timers fired early (Espruino when SNTP first sets the clock) do not end provisioning before its deadline", async () => {
+  const { platform, outcome } = start({ timeoutMs: 60000 });
+  acceptUntilRegister(platform.lastSocket);
+  platform.advance(2500);
+  platform.fireAllEarly();
+  assert.is(await outcome(), undefined, "still running at 2.5 s");
+  // The per-request timer fired early too (a request sent again is the worst of it): DPS answers
+  // whatever request comes next, and provisioning completes.
+  for (let t = 0; t < 30000 && !(await outcome()); t += 100) {
+    const socket = platform.lastSocket;
+    const fresh = !socket.isClosed && socket.written.length === 0 ? [acceptUntilRegister(socket)] : socket.received();
+    for (const packet of fresh) {
+      if (packet.cmd === "publish") {
+        if (packet.qos) socket.send({ cmd: "puback", messageId: packet.messageId });
+        respond(socket, 200, rid(packet.topic), ASSIGNED);
+      }
+    }
+    platform.advance(100);
+  }
+  const done = await outcome();
+  assert.is(done && done.result && done.result.assignedHub, "hub-a.azure-devices.net", JSON.stringify(done && done.error && done.error.message));
+  assert.ok(platform.time < 60000, "long before the deadline");
+});
+
+test("the overall deadline, fired early, waits out the rest and then fails as DPS_TIMEOUT", async () => {
+  const { platform, outcome } = start({ timeoutMs: 60000 });
+  acceptUntilRegister(platform.lastSocket);
+  platform.advance(2500);
+  platform.fireAllEarly();
+  platform.advance(57000);
+  assert.is(await outcome(), undefined, "still running at 59.5 s");
+  platform.advance(1000);
+  const done = await outcome();
+  assert.is(done && done.error && done.error.code, "DPS_TIMEOUT");
+});
+
 test("a silent server: per-request timeouts, then the overall deadline as DPS_TIMEOUT", async () => {
   const { platform, outcome } = start({ timeoutMs: 20000, requestTimeoutMs: 4000 });
   acceptUntilRegister(platform.lastSocket);

@@ -116,6 +116,65 @@ test("a twin 503 or 429 whose body is not JSON is still retried, and keeps its s
   assert.is((await twin).code, "TWIN_BAD_RESPONSE");
 });
 
+/** Serves every new connection, CONNACK after `connackAfterMs`, for `ms` of virtual time, and
+ * counts the connections that became ready. */
+async function serveSlowly(platform: FakePlatform, client: { on(event: string, listener: () => void): unknown }, connackAfterMs: number, ms: number): Promise<number> {
+  let ready = 0;
+  client.on("connected", () => ready++);
+  const acceptedAt = new Map<FakeSocket, number>();
+  for (const end = platform.time + ms; platform.time < end; ) {
+    const socket = platform.lastSocket;
+    if (socket && !socket.isClosed && !acceptedAt.has(socket)) {
+      acceptedAt.set(socket, platform.time);
+      socket.accept();
+      socket.received();
+    } else if (socket && !socket.isClosed && acceptedAt.get(socket)! >= 0 && platform.time - acceptedAt.get(socket)! >= connackAfterMs) {
+      acceptedAt.set(socket, -1);
+      socket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+      const subscribe = socket.received().find((p) => p.cmd === "subscribe");
+      socket.send({ cmd: "suback", messageId: subscribe.messageId, granted: subscribe.subscriptions.map((x: any) => x.qos) });
+    }
+    platform.advance(100);
+    await platform.settle();
+  }
+  return ready;
+}
+
+test("a link slower than the token's life allows: renewal takes the backoff, not a reconnect loop", async () => {
+  const { platform, client } = setup({ sasTtlSeconds: 10, keepAliveSeconds: 0 });
+  client.connect().catch(() => undefined);
+  const connections = await serveSlowly(platform, client, 8500, 10 * 60000);
+  // Before: 69 connections in these ten minutes, most closed for renewal the moment they were ready.
+  assert.ok(connections >= 3 && connections <= 25, connections + " connections in 10 minutes");
+  await client.close();
+});
+
+test("a short-lived token (60 s): connections that lived to their renewal count as stable, so drops hours apart never add up to provisioning again", async () => {
+  const { platform, client } = setup({ sasTtlSeconds: 60, keepAliveSeconds: 0, reconnectMinMs: 1000, reconnectMaxMs: 60000 });
+  let reprovisions = 0;
+  client.reprovision = () => {
+    reprovisions++;
+    return { result: new Promise(() => undefined), cancel: () => undefined };
+  };
+  const reconnectDelays: number[] = [];
+  let droppedAt = -1;
+  client.on("connected", () => {
+    if (droppedAt >= 0) reconnectDelays.push(platform.time - droppedAt);
+    droppedAt = -1;
+  });
+  client.connect().catch(() => undefined);
+  // Thirty hours; the link drops once an hour (renewals every ~50 s in between).
+  for (let hour = 0; hour < 30; hour++) {
+    await serveSlowly(platform, client, 0, 3600000);
+    droppedAt = platform.time;
+    platform.lastSocket.drop({ code: "SOCKET_ERROR", message: "link lost", retryable: true } as never);
+  }
+  await serveSlowly(platform, client, 0, 5000);
+  assert.is(reprovisions, 0, "no provisioning again");
+  assert.ok(reconnectDelays.length >= 29 && reconnectDelays.every((ms) => ms <= 1100), "every reconnect within the first backoff step: " + reconnectDelays.join());
+  await client.close();
+});
+
 /** A DPS-provisioned client, connected and stable, that provisions to `assignment` when asked. */
 async function provisionedClient(assignment: { assignedHub: string; deviceId: string }) {
   const platform = new FakePlatform(5);

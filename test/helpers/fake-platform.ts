@@ -126,6 +126,15 @@ export class FakePlatform implements Platform {
     return this.timers.length;
   }
 
+  /** Fires every pending timer now, time standing still: what the Espruino interpreter does when
+   * the board's clock is first set (its timers count time left, and the step is taken off them),
+   * while the platform's now() absorbs the step. */
+  fireAllEarly(): void {
+    const due = this.timers;
+    this.timers = [];
+    for (const timer of due) timer.fire();
+  }
+
   /** Moves time forward by `ms`, firing every timer that falls due, in order. */
   advance(ms: number): void {
     const end = this.time + ms;

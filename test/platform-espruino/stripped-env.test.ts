@@ -224,6 +224,26 @@ stripped("the platform clock never runs back when setTime or SNTP steps the wall
   }
 });
 
+stripped("the platform clock takes the first setting of the board's clock (1970 to now) as no time passing", ({ env }) => {
+  const lib = env.require(MAIN);
+  const platform = lib.espruinoPlatform();
+  const realNow = env.evaluate("Date.now");
+  try {
+    const readings = env.evaluate<(p: { now(): number }) => number[]>(`(function (p) {
+      var wall = 5000, out = [];
+      Date.now = function () { return wall; };
+      out.push(p.now()); wall += 1000; out.push(p.now());
+      wall = 1780000000000; out.push(p.now());   // SNTP sets the clock
+      wall += 250; out.push(p.now());
+      wall += 3600000; out.push(p.now());        // a later step forward is time passing
+      return out;
+    })`)(platform);
+    assert.equal(plain(readings), [5000, 6000, 6000, 6250, 3606250]);
+  } finally {
+    env.evaluate<(now: unknown) => void>("(function (now) { Date.now = now; })")(realNow);
+  }
+});
+
 stripped("provision through DPS, connect to the assigned hub, telemetry, reported, a method, C2D, close", async (context) => {
   const { sim, env } = context;
   const registrationId = "espruino-dev-" + ++counter;
