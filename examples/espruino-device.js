@@ -137,10 +137,12 @@ var rejoin; // the pending WiFi rejoin, if any
 function joinWifi() {
   wifi.connect(WIFI_SSID, { password: WIFI_PASSWORD }, function (error) {
     if (error) return console.log("WiFi:", error);
-    // On the ESP32 the zone is a POSIX TZ string (a number throws "Zone is not a string").
-    wifi.setSNTP("pool.ntp.org", "UTC0");
+    // Once per boot: SNTP keeps polling through WiFi drops, and on the ESP32 setSNTP starts it
+    // again without stopping it first (2v29), which lwIP asserts against. On the ESP32 the zone
+    // is a POSIX TZ string (a number throws "Zone is not a string").
     if (started) return;
     started = true;
+    wifi.setSNTP("pool.ntp.org", "UTC0");
     whenTimeIsSet(start);
   });
 }
