@@ -22,11 +22,13 @@ function checkClock(epochSeconds: number): void {
   }
 }
 
-/** The `se` for a token valid `ttlSeconds` from `nowEpochSeconds` (may be fractional, as Date.now() / 1000). */
+/** The `se` for a token valid `ttlSeconds` from `nowEpochSeconds` (may be fractional, as
+ * Date.now() / 1000): rounded up, so it lives at least that long. (Rounded down, a 60 s token
+ * could expire 59.1 s after signing, before a renewal planned at 90% of 60 s.) */
 export function sasExpiry(nowEpochSeconds: number, ttlSeconds: number): number {
   checkClock(nowEpochSeconds);
   if (!(ttlSeconds >= 1) || ttlSeconds % 1 !== 0) throw liteError("ARGUMENT_INVALID", "bad ttlSeconds");
-  return Math.floor(nowEpochSeconds) + ttlSeconds;
+  return Math.ceil(nowEpochSeconds) + ttlSeconds;
 }
 
 /** Decodes a base64 shared access key; KEY_INVALID (naming `name`, never echoing the key) if it is not non-empty base64. */

@@ -127,7 +127,9 @@ export function judgeHubConnect(packet: IConnectPacket, context: HubConnectConte
   if (packet.clientId !== clientId) return { returnCode: ConnackCode.NOT_AUTHORIZED, refusal: "client-id-mismatch" };
   const identity = context.lookup(clientId);
   if (!identity) return { returnCode: ConnackCode.NOT_AUTHORIZED, refusal: "device-unknown" };
-  if (!identity.enabled) return { returnCode: ConnackCode.NOT_AUTHORIZED, refusal: "device-disabled" };
+  // Not 5: IoT Hub answers a disabled device "server unavailable" (azure-iot-sdk-c #314, #2300),
+  // which a client cannot tell from an outage and so must keep retrying.
+  if (!identity.enabled) return { returnCode: ConnackCode.SERVER_UNAVAILABLE, refusal: "device-disabled" };
   const credential = checkCredential(packet, identity, username.host, context);
   if (credential.refusal !== undefined) return credential;
   const will = willRefusal(packet.will, identity);

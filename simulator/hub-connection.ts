@@ -29,6 +29,8 @@ export class HubConnection implements ServiceSession {
   private clientId = "";
   private session: DeviceSession | undefined;
   private will: IConnectPacket["will"];
+  /** Ends the connection when its SAS token expires, as IoT Hub does (a device must renew first). */
+  private sasExpiry: ReturnType<typeof setTimeout> | undefined;
   /** QoS granted per subscription kind on this connection (the C2D one lives in the session). */
   private readonly granted = new Map<Exclude<SubscriptionKind, "c2d">, 0 | 1>();
 
@@ -67,6 +69,7 @@ export class HubConnection implements ServiceSession {
     this.session = session;
     record.sessionPresent = sessionPresent;
     this.connection.send({ cmd: "connack", returnCode: ConnackCode.ACCEPTED, sessionPresent });
+    if (verdict.sas) this.dropAtExpiry(verdict.sas.expirySeconds * 1000);
     // MQTT-4.4.0-1: a resumed session re-sends what was never acknowledged, then what waited.
     for (const message of session.pending) this.deliverC2d(message);
     closeIfAsked(this.connection, fault);
@@ -87,6 +90,7 @@ export class HubConnection implements ServiceSession {
   }
 
   onClose(): void {
+    if (this.sasExpiry) clearTimeout(this.sasExpiry);
     if (!this.session) return;
     const record = this.connection.record;
     const byDisconnect = record.closedBy === "client" && record.closeReason === "disconnect";
@@ -156,6 +160,16 @@ export class HubConnection implements ServiceSession {
     return identity.moduleId === undefined
       ? { deviceId: identity.deviceId, clientId: this.clientId }
       : { deviceId: identity.deviceId, moduleId: identity.moduleId, clientId: this.clientId };
+  }
+
+  /** IoT Hub closes a connection whose token has expired (with a few minutes' grace, observed;
+   * none here, so a client that renews late is caught). Waited in legs: a month-long token is
+   * past setTimeout's longest delay. */
+  private dropAtExpiry(expiresAtMs: number): void {
+    const left = expiresAtMs - Date.now();
+    if (left <= 0) return this.connection.drop("sas-expired");
+    this.sasExpiry = setTimeout(() => this.dropAtExpiry(expiresAtMs), Math.min(left, 2147483647));
+    this.sasExpiry.unref();
   }
 
   private refuse(returnCode: number, refusal: string): void {

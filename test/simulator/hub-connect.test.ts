@@ -198,12 +198,23 @@ test("a revoked key is refused from the next CONNECT; a disabled device is dropp
   assert.ok(await renewed.client.closesWithin(1000));
   assert.is(recordsOf(sim, device.deviceId).pop()?.closeReason, "device-disabled");
   const disabled = await openHub(sim, { ...device, key: newKey });
-  assert.is(disabled.connack.returnCode, 5);
+  assert.is(disabled.connack.returnCode, 3, "server unavailable, as IoT Hub answers a disabled device");
   assert.is(sim.connections[sim.connections.length - 1].refusal, "device-disabled");
   hub.setEnabled(device.deviceId, true);
   const back = await openHub(sim, { ...device, key: newKey });
   assert.is(back.connack.returnCode, 0);
   await back.client.end();
+});
+
+test("a live connection is dropped when its SAS token expires (sas-expired), as IoT Hub does", async () => {
+  const device = addTestDevice(sim, "expiring");
+  const resource = hubResourceUri(HUB_1, device.deviceId);
+  const expiry = Math.floor(Date.now() / 1000) + 2;
+  const live = await openHub(sim, { ...device, overrides: { password: password(hubSasToken(resource, device.key, expiry)) } });
+  assert.is(live.connack.returnCode, 0);
+  assert.ok(await live.client.staysQuiet(Math.max(0, expiry * 1000 - Date.now() - 300)), "open until the token's expiry");
+  assert.ok(await live.client.closesWithin(1500), "closed at expiry");
+  assert.is(recordsOf(sim, device.deviceId).pop()?.closeReason, "sas-expired");
 });
 
 test("sim.hub() names hubs in any case and refuses names it does not serve", () => {
