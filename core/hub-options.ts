@@ -41,7 +41,9 @@ export interface HubOptions {
   apiVersion?: string;
   /** CleanSession. Default false: cloud-to-device messages wait for the device across connections. */
   clean?: boolean;
-  /** Default 240 s; more than 1177 (the hub's longest) counts as 1177. */
+  /** Default 240 s; more than 1177 (the hub's longest) counts as 1177. 0 sends no pings, but the
+   * hub still closes a connection silent for 1767 s (its load balancer's idle limit), which the
+   * client then notices only when it next sends: for tests, not for devices. */
   keepAliveSeconds?: number;
   /** Lifetime of each SAS token; the client reconnects with a fresh one before it ends. Default 3600 s. */
   sasTtlSeconds?: number;

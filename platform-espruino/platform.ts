@@ -89,7 +89,16 @@ function onError(this: RawSocket, error: { code?: number; message?: string }): v
 }
 
 function onClose(this: RawSocket): void {
-  if (this.owner_) this.owner_.end_();
+  const socket = this.owner_;
+  if (!socket) return;
+  // Links cut now, so the interpreter can free its socket once this returns; the session hears
+  // of it on the next turn. The hub may open its next TLS connection from `closed` (a SAS
+  // renewal does), and made inside this callback it needed the old socket in memory too
+  // (measured on 2v29: out of memory there, in a callback nothing could catch).
+  openSockets--;
+  this.owner_ = undefined as unknown as EspruinoSocket;
+  socket.raw_ = undefined;
+  setTimeout(() => socket.end_(), 0);
 }
 
 class EspruinoSocket implements PlatformSocket {
@@ -97,7 +106,8 @@ class EspruinoSocket implements PlatformSocket {
   readonly host_: string;
   ended_ = false;
   failure_: LiteError | undefined;
-  private raw_: RawSocket | undefined;
+  /** Undefined once the interpreter's socket closed (or never opened). */
+  raw_: RawSocket | undefined;
 
   constructor(target: SocketTarget, handlers: SocketHandlers, options: EspruinoPlatformOptions) {
     this.handlers_ = handlers;
