@@ -368,6 +368,52 @@ test("responses to a superseded request are ignored", async () => {
   assert.is((await outcome())!.result!.assignedHub, "hub-a.azure-devices.net");
 });
 
+test("with no options: a 202 without retry-after waits 3 s; six transient failures in a row are retried, the seventh ends it", async () => {
+  const { platform, outcome } = start();
+  const socket = platform.lastSocket;
+  const register = acceptUntilRegister(socket);
+  respond(socket, 202, rid(register.topic), { operationId: "op-1", status: "assigning" });
+  platform.advance(2999);
+  assert.equal(socket.received(), []);
+  platform.advance(1);
+  let request = socket.received()[0];
+  assert.ok(request.topic.startsWith("$dps/registrations/GET/iotdps-get-operationstatus/"));
+  for (let i = 0; i < 7; i++) {
+    assert.ok(request, "request " + i + " sent");
+    assert.is(await outcome(), undefined, "still running after " + i + " failures");
+    respond(socket, 503, rid(request.topic), { errorCode: 503000, message: "busy" }, 1);
+    platform.advance(1000);
+    request = socket.received()[0];
+  }
+  assert.is((await outcome())!.error.code, "DPS_SERVICE_ERROR");
+});
+
+test("progress (a 202) restarts the count of transient failures", async () => {
+  const { platform, outcome } = start({ maxRetries: 1 });
+  const socket = platform.lastSocket;
+  let request = acceptUntilRegister(socket);
+  for (const status of [503, 202, 503]) {
+    if (status === 202) respond(socket, 202, rid(request.topic), { operationId: "op-1", status: "assigning" }, 1);
+    else respond(socket, 503, rid(request.topic), { errorCode: 503000, message: "busy" }, 1);
+    platform.advance(1000);
+    request = socket.received()[0];
+  }
+  respond(socket, 200, rid(request.topic), ASSIGNED);
+  assert.ok((await outcome())!.result, "one failure, progress, one failure: within maxRetries 1 each time");
+});
+
+test("'assigned' without a hub or without a device id is DPS_BAD_RESPONSE", async () => {
+  for (const missing of ["assignedHub", "deviceId"]) {
+    const { platform, outcome } = start();
+    const socket = platform.lastSocket;
+    const register = acceptUntilRegister(socket);
+    const state: Record<string, unknown> = { ...ASSIGNED.registrationState };
+    delete state[missing];
+    respond(socket, 200, rid(register.topic), { ...ASSIGNED, registrationState: state });
+    assert.is((await outcome())!.error.code, "DPS_BAD_RESPONSE", missing);
+  }
+});
+
 test("an unreadable response is DPS_BAD_RESPONSE", async () => {
   const { platform, outcome } = start();
   const socket = platform.lastSocket;

@@ -106,6 +106,38 @@ test("close() writes DISCONNECT, then closes the socket; late socket callbacks a
   assert.is(platform.pendingTimers, 0);
 });
 
+test("a socket replaced by a new connection is not heard any more: late data or a late open from the old one changes nothing", () => {
+  const { platform, events, driver } = setup();
+  driver.open({ host: "h", port: 1 });
+  const old = platform.lastSocket;
+  old.accept();
+  old.received();
+  old.drop(liteError("SOCKET_ERROR", "gone", { retryable: true }));
+  driver.open({ host: "h", port: 1 });
+  const fresh = platform.lastSocket;
+  events.length = 0;
+  old.accept();
+  assert.equal(fresh.written.length, 0, "the new socket is not opened by the old one's callback");
+  fresh.accept();
+  assert.equal(fresh.received().map((p) => p.cmd), ["connect"]);
+  // The session now waits for CONNACK: one from the old socket must not count.
+  old.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  assert.equal(events, [], "nothing from the old socket");
+  fresh.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  assert.equal(events, [{ type: "connected", sessionPresent: false }]);
+});
+
+test("with no connect timeout given, a socket that never opens is given up after 30 s", () => {
+  const platform = new FakePlatform();
+  const events: SessionEvent[] = [];
+  const driver = new SessionDriver(platform, new MqttSession({ clientId: "dev" }), (event) => events.push(event));
+  driver.open({ host: "h", port: 1 });
+  platform.advance(29999);
+  assert.equal(events, []);
+  platform.advance(1);
+  assert.is((events[0] as any).error.code, "CONNECT_TIMEOUT");
+});
+
 test("close() before the socket opened ends it quietly", () => {
   const { platform, events, driver } = setup();
   driver.open({ host: "h", port: 1 });

@@ -71,10 +71,17 @@ test("a resync throttled past its retries is asked again later, with growing wai
   assert.ok(client.connected, "still connected");
   const throttled = events.filter((e) => e[0] === "error").map((e) => e[1].code);
   assert.ok(throttled.length >= 4 && throttled.every((code) => code === "TWIN_THROTTLED"), throttled.join());
-  // Each failed resync is 4 GETs (3 quick retries); the rounds come later and later.
-  const rounds = sentAt.filter((_, i) => i % 4 === 0);
+  // Each failed resync is 4 GETs (the first and 3 quick retries, seconds apart); the rounds come
+  // later and later, never over an hour apart.
+  const rounds: number[][] = [];
+  for (let i = 0; i < sentAt.length; i += 4) rounds.push(sentAt.slice(i, i + 4));
   assert.ok(rounds.length >= 4, "asked again " + rounds.length + " times in two hours");
-  assert.ok(rounds[rounds.length - 1] - rounds[rounds.length - 2] <= 3600000 + 10000, "never over an hour apart");
+  assert.ok(rounds.every((round) => round.length === 4 && round[3] - round[0] < 15000), "4 GETs a round, seconds apart: " + rounds.map((round) => round.map((t) => t - round[0]).join("/")).join(" "));
+  const waits = rounds.slice(1).map((round, i) => round[0] - rounds[i][3]);
+  assert.ok(waits.every((wait) => wait <= 3600000 + 1000), "never over an hour: " + waits.join());
+  const half = Math.floor(waits.length / 2);
+  const mean = (list: number[]) => list.reduce((sum, wait) => sum + wait, 0) / list.length;
+  assert.ok(mean(waits.slice(half)) > 2 * mean(waits.slice(0, half)), "later waits are longer: " + waits.join());
   // Answered at last: the document is delivered, and no further GET follows.
   for (let t = 0; t < 3600000 && !pending.length; t += 1000) {
     platform.advance(1000);
@@ -263,6 +270,90 @@ test("provisioned again as another device: its queued telemetry is rejected REPR
   socket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
   assert.is(socket.received().filter((p) => p.cmd === "publish" && p.topic.indexOf("/messages/events/") > 0).length, 0);
   assert.is(client.deviceId, "dev-2");
+});
+
+test("provisioned again as another device: that device's desired versions start afresh (a patch at version 1 is delivered)", async () => {
+  const { platform, client, registrations } = await provisionedClient({ assignedHub: HOST, deviceId: "dev-2" });
+  const desired: number[] = [];
+  client.on("desired", (_patch: unknown, version: number) => desired.push(version));
+  publishTo(platform.lastSocket, "$iothub/twin/PATCH/properties/desired/?$version=500", { $version: 500 });
+  await platform.settle();
+  await outageUntilProvisioned(platform, registrations);
+  serve(platform.lastSocket);
+  await platform.settle();
+  publishTo(platform.lastSocket, "$iothub/twin/PATCH/properties/desired/?$version=1", { $version: 1 });
+  await platform.settle();
+  assert.equal(desired, [500, 1]);
+});
+
+test("credentials refused three times with CONNACK 2 (identifier rejected) or 4 provision again, as 5 does", async () => {
+  for (const returnCode of [2, 4]) {
+    const { platform, client } = setup();
+    let provisioned = 0;
+    client.reprovision = () => {
+      provisioned++;
+      return { result: new Promise(() => undefined), cancel: () => undefined };
+    };
+    client.connect().catch(() => undefined);
+    for (let i = 0; i < 3; i++) {
+      const socket = platform.lastSocket;
+      socket.accept();
+      socket.send({ cmd: "connack", returnCode, sessionPresent: false });
+      for (let t = 0; t < 600000 && platform.lastSocket === socket && provisioned === 0; t += 100) platform.advance(100);
+      await platform.settle();
+    }
+    assert.is(provisioned, 1, "CONNACK " + returnCode);
+    await client.close();
+  }
+});
+
+test("after a stable connection, the next outage provisions again at once: the rounds count restarts", async () => {
+  const { platform, client, registrations } = await provisionedClient({ assignedHub: HOST, deviceId: "dev-1" });
+  const startedAfterLastAttempt: number[] = [];
+  let lastAttemptAt = 0;
+  client.on("reprovisioning", () => startedAfterLastAttempt.push(platform.time - lastAttemptAt));
+  for (let outage = 0; outage < 2; outage++) {
+    const before = registrations();
+    let socket = platform.lastSocket;
+    socket.drop();
+    while (registrations() === before) {
+      if (platform.lastSocket !== socket) {
+        socket = platform.lastSocket;
+        socket.drop({ code: "CONNECTION_REFUSED", message: "refused", retryable: true } as never);
+        lastAttemptAt = platform.time;
+      }
+      platform.advance(100);
+      await platform.settle();
+    }
+    serve(platform.lastSocket);
+    platform.advance(120000); // a stable hour's worth: more than a minute up
+    await platform.settle();
+  }
+  assert.is(startedAfterLastAttempt.length, 2);
+  assert.ok(startedAfterLastAttempt.every((ms) => ms < 1000), "each outage's first round at once: " + startedAfterLastAttempt.join());
+});
+
+test("with no reconnect bounds given, reconnect waits never pass 60 s", async () => {
+  const { platform, client } = setup({ keepAliveSeconds: 0 });
+  const connecting = client.connect();
+  serve(platform.lastSocket);
+  await connecting;
+  const gaps: number[] = [];
+  let socket = platform.lastSocket;
+  socket.drop();
+  let droppedAt = platform.time;
+  for (let t = 0; t < 3600000; t += 500) {
+    if (platform.lastSocket !== socket) {
+      gaps.push(platform.time - droppedAt);
+      socket = platform.lastSocket;
+      socket.drop({ code: "CONNECTION_REFUSED", message: "refused", retryable: true } as never);
+      droppedAt = platform.time;
+    }
+    platform.advance(500);
+    await platform.settle();
+  }
+  assert.ok(gaps.length >= 60, gaps.length + " attempts in an hour");
+  assert.ok(Math.max(...gaps) <= 60500 && Math.max(...gaps) > 30000, "capped at a minute: " + Math.max(...gaps));
 });
 
 test("connectViaDps: a cached hub that refuses the device, provisioned again on the way, resolves with the assignment it connected with", async () => {

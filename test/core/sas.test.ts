@@ -93,6 +93,7 @@ test("group enrollment: the public vector from PROTOCOL.md, on every crypto path
 
 test("expiry: now + TTL, whole seconds; a clock before 2020 is CLOCK_NOT_SET", () => {
   assert.is(sasExpiry(1700000000, 3600), 1700003600);
+  assert.ok(sasToken("hub/devices/d", Buffer.alloc(32).toString("base64"), 1700000000, "my key&x").endsWith("&skn=my%20key%26x"), "a key name is URL-encoded");
   assert.is(sasExpiry(1700000000.1, 60), 1700000061, "rounded up: at least 60 s of life");
   assert.is(sasExpiry(1577836800, 1), 1577836801);
   for (const now of [0, 946684800, 1577836799, NaN, undefined as unknown as number]) {

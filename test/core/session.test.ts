@@ -133,6 +133,23 @@ test("a large packet arriving slowly holds back the PINGRESP and PUBACK behind i
   assert.is((drain(session).events[0] as any).error.code, "PINGRESP_TIMEOUT");
 });
 
+test("keep-alive counts silence either way: sending QoS 0 with nothing coming back still pings, so a dead link is found", () => {
+  const session = connected({ keepAliveSeconds: 10, ackTimeoutMs: 4000 }, 0);
+  for (let t = 4000; t < 10000; t += 4000) {
+    session.handleTimeout(t);
+    session.publish("t", "q0", 0);
+    drain(session);
+  }
+  session.handleTimeout(10000);
+  assert.equal(drain(session).packets.map((p) => p.cmd), ["pingreq"], "nothing received for the keep-alive period");
+});
+
+test("with no keep-alive given, CONNECT says 60 s", () => {
+  const session = new MqttSession({ clientId: "c" });
+  session.connectionOpened(0);
+  assert.is(drain(session).packets[0].keepalive, 60);
+});
+
 test("keep-alive 0 sends no pings", () => {
   const session = connected({ keepAliveSeconds: 0 }, 0);
   assert.is(session.nextDeadline(), undefined);
@@ -188,6 +205,29 @@ test("the inflight window holds publishes back until PUBACKs free it", () => {
   const out = drain(session);
   assert.equal(out.packets.map((p) => p.messageId), [ids[2]]);
   assert.equal(out.events, [{ type: "published", id: ids[0] }]);
+});
+
+test("a PUBACK naming a publish not sent yet (held back by the window) settles nothing, and it still goes out", () => {
+  const session = connected({ maxInflight: 1 });
+  const first = session.publish("t", "1", 1);
+  const second = session.publish("t", "2", 1);
+  assert.equal(drain(session).packets.map((p) => p.messageId), [first]);
+  feed(session, { cmd: "puback", messageId: second }, 1100);
+  assert.equal(drain(session).events, [], "not published: it was never sent");
+  feed(session, { cmd: "puback", messageId: first }, 1200);
+  const out = drain(session);
+  assert.equal(out.events, [{ type: "published", id: first }]);
+  assert.equal(out.packets.map((p) => p.messageId), [second]);
+});
+
+test("the byte bound counts only what is held: acknowledged publishes give their bytes back", () => {
+  const session = connected({ maxQueuedBytes: 100 });
+  for (let i = 0; i < 20; i++) {
+    const id = session.publish("t", new Uint8Array(60), 1);
+    drain(session);
+    feed(session, { cmd: "puback", messageId: id }, 1100 + i);
+    assert.equal(drain(session).events, [{ type: "published", id }], "message " + i);
+  }
 });
 
 test("offline: publishes queue while disconnected, go out after CONNACK, and the queue is bounded", () => {
@@ -273,6 +313,9 @@ test("inbound QoS 1 is delivered then acknowledged; QoS 0 needs no PUBACK; QoS 2
     ["message", "x", hex("q0")],
   ]);
   assert.equal(out.packets.map((p) => [p.cmd, p.messageId]), [["puback", 77]]);
+  // A re-delivery (DUP, after our PUBACK was lost) is acknowledged again: the server waits for it.
+  feed(session, { cmd: "publish", topic: "x", payload: Buffer.from("again"), qos: 1, messageId: 77, dup: true, retain: false }, 1150);
+  assert.equal(drain(session).packets.map((p) => [p.cmd, p.messageId]), [["puback", 77]]);
   feed(session, { cmd: "publish", topic: "x", payload: Buffer.from("q2"), qos: 2, messageId: 5, dup: false, retain: false }, 1200);
   const events = drain(session).events as any[];
   assert.is(events[0].type, "closed");

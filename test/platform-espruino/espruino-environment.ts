@@ -167,6 +167,9 @@ export class EspruinoEnvironment {
   /** What process.memory().free answers (Node's heap is not the interpreter's variables): a test
    * sets it low to see how the bundle behaves on a board short of memory. */
   freeVariables = 10000;
+  /** What process.memory(false) answers (no garbage collection first), when it differs: garbage
+   * not yet collected counts as used there. */
+  freeVariablesBeforeGc: number | undefined;
   readonly stats: SocketStats = {
     opened: 0, open: 0, bytesWritten: 0, writes: 0, largestWrite: 0, nonStringWrites: 0, wideCharWrites: 0, chunks: 0, largestChunk: 0, dialled: [],
   };
@@ -227,7 +230,10 @@ export class EspruinoEnvironment {
     g.require = (name: string) => this.require(name);
     // Espruino's process: memory(), env and version only (no Node process in the realm).
     g.process = {
-      memory: () => ({ free: this.freeVariables, usage: 10000 - this.freeVariables, total: 10000 }),
+      memory: (gc?: boolean) => {
+        const free = gc === false && this.freeVariablesBeforeGc !== undefined ? this.freeVariablesBeforeGc : this.freeVariables;
+        return { free, usage: 10000 - free, total: 10000 };
+      },
       env: { VERSION: "2v29" },
       version: "2v29",
     };

@@ -204,6 +204,25 @@ stripped("the platform reports low memory under 400 free variables, so the hub h
   assert.is(platform.lowOnMemory(), true);
 });
 
+stripped("low memory is judged after a garbage collection: garbage not collected yet is not a reason to refuse", ({ env }) => {
+  const platform = env.require(MAIN).espruinoPlatform();
+  env.freeVariablesBeforeGc = 100;
+  env.freeVariables = 2000;
+  assert.is(platform.lowOnMemory(), false);
+  env.freeVariables = 100;
+  assert.is(platform.lowOnMemory(), true);
+  env.freeVariablesBeforeGc = undefined;
+});
+
+stripped("clearTimer(undefined) (a timer never set) is harmless: the interpreter's clearTimeout(undefined) throws, and clearTimeout() would clear every timer", async ({ env }) => {
+  const platform = env.require(MAIN).espruinoPlatform();
+  let fired = false;
+  platform.setTimer(5, () => (fired = true));
+  platform.clearTimer(undefined);
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.ok(fired, "another timer still fires");
+});
+
 stripped("the platform clock never runs back when setTime or SNTP steps the wall clock back", ({ env }) => {
   const lib = env.require(MAIN);
   const platform = lib.espruinoPlatform();

@@ -288,8 +288,10 @@ test("the record shows whether a client waited retry-after before polling", asyn
     const poll = record.packets.find(isPublish("in", "iotdps-get-operationstatus"));
     return (poll?.atMs ?? NaN) - (accepted202?.atMs ?? NaN);
   };
-  assert.ok(waitedMs(polite) >= 1000, `polite client waited ${waitedMs(polite)} ms`);
-  assert.ok(waitedMs(rude) < 1000, `impatient client waited ${waitedMs(rude)} ms`);
+  // Node's timers and performance.now() differ by a fraction of a millisecond (999.95 ms seen
+  // for a 1,000 ms wait): a margin, far from the impatient client's few milliseconds.
+  assert.ok(waitedMs(polite) >= 990, `polite client waited ${waitedMs(polite)} ms`);
+  assert.ok(waitedMs(rude) < 500, `impatient client waited ${waitedMs(rude)} ms`);
 });
 
 test("impossible faults are refused when injected", () => {
