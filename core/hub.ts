@@ -53,6 +53,24 @@ export type MethodHandler = (request: MethodRequest) => MethodResponse | Promise
 
 export type Listener = (a?: any, b?: any, c?: any) => void;
 
+/** The client's events and what their listeners get. */
+export interface HubEvents {
+  /** Connected and subscribed (again, after a reconnect). */
+  connected: () => void;
+  /** The connection ended, with why; the client reconnects by itself unless closed. */
+  disconnected: (error: LiteError) => void;
+  /** Something went wrong that needs no answer from the caller (a bad message, a listener that
+   * threw, a resync that failed). */
+  error: (error: LiteError) => void;
+  /** A cloud-to-device message. */
+  message: (message: C2dMessage) => void;
+  /** Desired properties: the whole desired document after each (re)connection (`complete`), or a
+   * patch the hub pushed. `version` is its `$version`. */
+  desired: (desired: { [key: string]: any }, version: number | undefined, complete: boolean) => void;
+  /** Provisioning again through DPS has started (the hub kept refusing the device). */
+  reprovisioning: () => void;
+}
+
 export interface Twin {
   desired: { [key: string]: any };
   reported: { [key: string]: any };
@@ -192,11 +210,13 @@ export class HubClient {
    * "desired" (desired properties, $version, complete: true when the whole desired document after
    * a (re)connection, false for a pushed patch); "reprovisioning".
    */
+  on<E extends keyof HubEvents>(event: E, listener: HubEvents[E]): this;
   on(event: string, listener: Listener): this {
     (this.listeners_[event] || (this.listeners_[event] = [])).push(listener);
     return this;
   }
 
+  off<E extends keyof HubEvents>(event: E, listener: HubEvents[E]): this;
   off(event: string, listener: Listener): this {
     const list = this.listeners_[event];
     if (list && list.indexOf(listener) >= 0) list.splice(list.indexOf(listener), 1);

@@ -94,9 +94,9 @@ function waitFor<T>(register: (resolve: (value: T) => void) => void): Promise<T>
 /** The device's life on its hub, with the service side played by the simulator when there is one. */
 async function liveOnHub(platform: Platform, setup: Setup, result: DpsResult): Promise<void> {
   const client = new HubClient(platform, hubOptionsFromDps(platform, setup.dps, result, { modelId: "dtmi:com:example:Thermostat;1" }));
-  const desired = waitFor<number>((resolve) => client.on("desired", (patch: { [key: string]: unknown }, version: number, complete: boolean) => {
+  const desired = waitFor<number>((resolve) => client.on("desired", (patch, version, complete) => {
     line("desired", (complete ? "twin desired properties" : "desired patch") + " v" + version + ": " + JSON.stringify(patch));
-    if (patch.targetTemperature !== undefined) resolve(version);
+    if (patch.targetTemperature !== undefined && version !== undefined) resolve(version);
   }));
   const c2d = waitFor<void>((resolve) => client.on("message", (message: C2dMessage) => {
     line("c2d", "received " + JSON.stringify(Buffer.from(message.payload).toString()) + " " + JSON.stringify(message.properties));

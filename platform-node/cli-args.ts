@@ -33,7 +33,12 @@ export function parseFlags(args: string[], allowed: string[]): Flags {
   const flags: Flags = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (!arg.startsWith("--")) usageError("unexpected argument: " + arg);
+    if (arg === "--help" || arg === "-h") {
+      process.stdout.write(USAGE + "\n");
+      process.exit(0);
+    }
+    // Not echoed: a key given without its flag name would land in a log.
+    if (!arg.startsWith("--")) usageError("unexpected argument number " + (i + 1) + " (every value follows its --flag)");
     const eq = arg.indexOf("=");
     const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
     if (!allowed.includes(name)) usageError("unknown option --" + name);
@@ -83,10 +88,13 @@ export function readText(path: string, what: string): string {
   }
 }
 
+/** Codes the library throws for options it refuses before any connection: usage mistakes. */
+const USAGE_CODES = /^(ARGUMENT_INVALID|KEY_INVALID|CONNECTION_STRING_\w+|\w+_ID_INVALID|ID_SCOPE_INVALID)$/;
+
 export function printError(error: LiteError): never {
   const { code, message, status, errorCode, retryable } = error;
   process.stderr.write(JSON.stringify({ error: { code: code ?? "UNEXPECTED", message, status, errorCode, retryable } }) + "\n");
-  process.exit(1);
+  process.exit(code && USAGE_CODES.test(code) ? 2 : 1);
 }
 
 export const DPS_FLAGS = ["id-scope", "registration-id", "symmetric-key", "group-key", "cert", "key", "host"];

@@ -4,8 +4,8 @@
 import { HubClient, type C2dMessage, type MethodRequest } from "../core/hub";
 import { connectViaDps } from "../core/connect-via-dps";
 import type { HubOptions } from "../core/hub-options";
-import type { LiteError } from "../core/errors";
-import { dpsOptionsFrom, flag, numberFlag, platformOptionsFrom, readText, secret, usageError, type Flags } from "./cli-args";
+import { liteError, type LiteError } from "../core/errors";
+import { dpsOptionsFrom, flag, numberFlag, platformOptionsFrom, printError, readText, secret, usageError, type Flags } from "./cli-args";
 import { nodePlatform } from "./platform";
 
 function print(line: Record<string, unknown>): void {
@@ -31,7 +31,7 @@ function listen(client: HubClient): void {
   client.on("disconnected", (error: LiteError) => print({ event: "disconnected", code: error.code, message: error.message }));
   client.on("error", (error: LiteError) => print({ event: "error", code: error.code, message: error.message }));
   client.on("message", (message: C2dMessage) => print({ event: "c2d", payload: text(message.payload), properties: message.properties, systemProperties: message.systemProperties }));
-  client.on("desired", (desired: unknown, version: number, complete: boolean) => print({ event: "desired", version, complete, desired }));
+  client.on("desired", (desired, version, complete) => print({ event: "desired", version, complete, desired }));
   client.onMethod("*", (request: MethodRequest) => {
     print({ event: "method", name: request.name, payload: text(request.payload) });
     return { status: 200, payload: request.payload };
@@ -60,15 +60,27 @@ export async function runDevice(flags: Flags): Promise<void> {
   numberFlag(flags, "send", 0, 1e9);
   numberFlag(flags, "interval", 0, 2147483647);
   let client: HubClient | undefined;
-  const stop = () => (client ? client.close() : Promise.resolve()).then(() => process.exit(0));
+  // A run that never got connected failed: exit 1 with the last reason, not 0.
+  let connectedOnce = false;
+  let lastFailure: LiteError | undefined;
+  const stop = () =>
+    (client ? client.close() : Promise.resolve()).then(() => {
+      if (connectedOnce) process.exit(0);
+      printError(lastFailure || liteError("NOT_CONNECTED", "never connected"));
+    });
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   if (duration !== undefined) setTimeout(stop, duration * 1000);
   if (flag(flags, "ca")) hub.ca = readText(flag(flags, "ca") as string, "CA");
   const connectionString = secret(flags, "connection-string");
+  const watch = (hubClient: HubClient) => {
+    hubClient.on("connected", () => (connectedOnce = true));
+    hubClient.on("disconnected", (error) => (lastFailure = error));
+  };
   if (connectionString) {
     client = new HubClient(platform, { ...hub, connectionString, gatewayHostName: flag(flags, "host") });
     listen(client);
+    watch(client);
     await client.connect();
   } else {
     const connected = await connectViaDps(platform, {
@@ -77,6 +89,7 @@ export async function runDevice(flags: Flags): Promise<void> {
       setup: (hubClient: HubClient) => {
         client = hubClient; // from here on, stopping closes it
         listen(hubClient);
+        watch(hubClient);
       },
     });
     print({ event: "provisioned", assignedHub: connected.provisioning.assignedHub, deviceId: connected.provisioning.deviceId });

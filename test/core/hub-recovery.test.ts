@@ -275,7 +275,7 @@ test("provisioned again as another device: its queued telemetry is rejected REPR
 test("provisioned again as another device: that device's desired versions start afresh (a patch at version 1 is delivered)", async () => {
   const { platform, client, registrations } = await provisionedClient({ assignedHub: HOST, deviceId: "dev-2" });
   const desired: number[] = [];
-  client.on("desired", (_patch: unknown, version: number) => desired.push(version));
+  client.on("desired", (_patch, version) => desired.push(version as number));
   publishTo(platform.lastSocket, "$iothub/twin/PATCH/properties/desired/?$version=500", { $version: 500 });
   await platform.settle();
   await outageUntilProvisioned(platform, registrations);

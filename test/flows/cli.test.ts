@@ -57,10 +57,25 @@ cli("a refused device prints the typed error and exits 1, without the key", asyn
   assert.not.ok(stderr.includes(key));
 });
 
-cli("a bad key is refused before any connection (exit 1, KEY_INVALID)", async ({ sim, caFile }) => {
-  const { code, stderr } = await run(["provision", "--id-scope", sim.idScope, "--registration-id", "x", "--symmetric-key", "not*base64", ...endpoint(sim, caFile)]);
-  assert.is(code, 1);
-  assert.is(JSON.parse(stderr).error.code, "KEY_INVALID");
+cli("options the library refuses before any connection are usage mistakes: exit 2, the typed error as JSON", async ({ sim, caFile }) => {
+  for (const [args, expected] of [
+    [["provision", "--id-scope", sim.idScope, "--registration-id", "x", "--symmetric-key", "not*base64", ...endpoint(sim, caFile)], "KEY_INVALID"],
+    [["provision", "--id-scope", sim.idScope, "--registration-id", "bad id/slash", "--symmetric-key", "a2V5", ...endpoint(sim, caFile)], "REGISTRATION_ID_INVALID"],
+    [["device", "--connection-string", "HostName=h;DeviceId=d"], "CONNECTION_STRING_CREDENTIAL"],
+  ] as Array<[string[], string]>) {
+    const { code, stderr } = await run(args);
+    assert.is(code, 2, args.join(" "));
+    assert.is(JSON.parse(stderr).error.code, expected);
+  }
+});
+
+cli("--help after a command prints the usage and exits 0; a stray value is not echoed (it may be a key)", async () => {
+  const help = await run(["provision", "--help"]);
+  assert.is(help.code, 0);
+  assert.ok(help.stdout.includes("usage:"));
+  const stray = await run(["provision", "--id-scope", "0ne00000001", "SECRET-KEY-MATERIAL"]);
+  assert.is(stray.code, 2);
+  assert.not.ok(stray.stderr.includes("SECRET-KEY-MATERIAL"));
 });
 
 /** Runs the CLI, handing each JSON line it prints to `onLine` as it arrives. */
@@ -161,8 +176,9 @@ cli("usage mistakes exit 2 with the usage text", async () => {
 cli("device --duration bounds the whole run, connecting included", async () => {
   const started = Date.now();
   // Nothing listens there: the client keeps retrying until the duration ends the run.
-  const { code } = await run(["device", "--connection-string", "HostName=nowhere.example.test;DeviceId=d;SharedAccessKey=a2V5bWF0ZXJpYWwtZm9yLXRlc3Rpbmc=", "--connect-to", "127.0.0.1:9", "--duration", "1"], undefined, 8000);
-  assert.is(code, 0);
+  const { code, stderr } = await run(["device", "--connection-string", "HostName=nowhere.example.test;DeviceId=d;SharedAccessKey=a2V5bWF0ZXJpYWwtZm9yLXRlc3Rpbmc=", "--connect-to", "127.0.0.1:9", "--duration", "1"], undefined, 8000);
+  assert.is(code, 1, "never connected: the run failed");
+  assert.is(JSON.parse(stderr.trim().split("\n").pop()!).error.code, "CONNECTION_REFUSED");
   assert.ok(Date.now() - started < 8000, "ended after about a second, took " + (Date.now() - started) + " ms");
 });
 

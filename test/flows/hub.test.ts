@@ -3,7 +3,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { randomBytes } from "node:crypto";
-import { HubClient, type C2dMessage } from "../../core/hub";
+import { HubClient, type C2dMessage, type HubEvents } from "../../core/hub";
 import { connectViaDps } from "../../core/connect-via-dps";
 import type { HubOptions } from "../../core/hub-options";
 import { nodePlatform } from "../../platform-node/platform";
@@ -31,10 +31,10 @@ function nextEvent<T = any>(client: HubClient, event: string, timeoutMs = 3000):
     const timer = setTimeout(() => reject(new Error("no " + event + " event in time")), timeoutMs);
     const listener = (value: T) => {
       clearTimeout(timer);
-      client.off(event, listener);
+      client.off(event as "error", listener as unknown as HubEvents["error"]);
       resolve(value);
     };
-    client.on(event, listener);
+    client.on(event as "error", listener as unknown as HubEvents["error"]);
   });
 }
 
@@ -149,7 +149,7 @@ flows("reconnect after a server drop: re-subscribes, resyncs the twin, re-sends 
   const { sim } = context;
   const { client, deviceId } = device(sim, {}, context);
   const desired: any[] = [];
-  client.on("desired", (value: any, version: number, complete: boolean) => desired.push({ value, version, complete }));
+  client.on("desired", (value, version, complete) => desired.push({ value, version, complete }));
   await client.connect();
   await waitFor(() => desired.length === 1, "the first twin sync");
   const hub = sim.hub();

@@ -1,5 +1,5 @@
 // The hub client on a fake platform, with the test playing IoT Hub: shared by the hub unit tests.
-import { HubClient } from "../../core/hub";
+import { HubClient, type HubEvents } from "../../core/hub";
 import type { HubOptions } from "../../core/hub-options";
 import { FakePlatform, type FakeSocket } from "./fake-platform";
 
@@ -14,7 +14,7 @@ export function setup(options: Partial<HubOptions> = {}, desired = false) {
   const events: Array<[string, any, any?, any?]> = [];
   const names = ["connected", "disconnected", "error", "message", "reprovisioning"];
   if (desired) names.push("desired");
-  for (const name of names) client.on(name, (a?: any, b?: any, c?: any) => events.push([name, a, b, c]));
+  for (const name of names) client.on(name as keyof HubEvents, (a?: any, b?: any, c?: any) => events.push([name, a, b, c]));
   return { platform, client, events };
 }
 
