@@ -18,19 +18,32 @@ rmSync(at("dist"), { recursive: true, force: true });
 
 const nodeLibrary = { bundle: true, platform: "node", target: "node18", logLevel: "warning", legalComments: "none" };
 
-async function dualFormat(entry, outBase) {
-  await build({ ...nodeLibrary, entryPoints: [at(entry)], format: "esm", outfile: at(outBase + ".mjs") });
-  await build({ ...nodeLibrary, entryPoints: [at(entry)], format: "cjs", outfile: at(outBase + ".cjs") });
+/** The Node entry and the CLI use the core of dist/core rather than a copy of their own: one
+ * HubClient class whichever entry it is imported from, and the Node fast paths nodePlatform()
+ * installs reach a client made from "azure-iot-mqtt-lite/core" too. */
+function sharedCore(extension) {
+  return {
+    name: "shared-core",
+    setup(build) {
+      build.onResolve({ filter: /^\.\.\/core\// }, (args) => (args.importer.startsWith(at("platform-node")) ? { path: "../core/index" + extension, external: true } : undefined));
+    },
+  };
 }
 
-await dualFormat("platform-node/index.ts", "dist/node/index");
-await dualFormat("core/index.ts", "dist/core/index");
+async function dualFormat(entry, outBase, plugins) {
+  await build({ ...nodeLibrary, entryPoints: [at(entry)], format: "esm", outfile: at(outBase + ".mjs"), plugins: plugins ? [sharedCore(".mjs")] : [] });
+  await build({ ...nodeLibrary, entryPoints: [at(entry)], format: "cjs", outfile: at(outBase + ".cjs"), plugins: plugins ? [sharedCore(".cjs")] : [] });
+}
+
+await dualFormat("platform-node/index.ts", "dist/node/index", true);
+await dualFormat("core/index.ts", "dist/core/index", false);
 await build({
   ...nodeLibrary,
   entryPoints: [at("platform-node/cli.ts")],
   format: "esm",
   outfile: at("dist/node/cli.mjs"),
   banner: { js: "#!/usr/bin/env node" },
+  plugins: [sharedCore(".mjs")],
 });
 
 // Declarations: tsc writes one .d.ts per source file. Their relative imports carry no extension,

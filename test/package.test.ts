@@ -5,6 +5,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 
 const root = process.cwd();
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
@@ -36,6 +38,20 @@ test("every relative import in the declarations resolves to an emitted file", ()
       assert.ok(existsSync(target), file + " imports " + specifier + ", which was not emitted");
     }
   }
+});
+
+test("the root entry and /core share one core, in each format: one HubClient class, and nodePlatform's fast paths reach both", async () => {
+  const esmRoot = await import(pathToFileURL(join(root, "dist/node/index.mjs")).href);
+  const esmCore = await import(pathToFileURL(join(root, "dist/core/index.mjs")).href);
+  assert.is(esmRoot.HubClient, esmCore.HubClient);
+  assert.is(esmRoot.installNative, esmCore.installNative);
+  const require = createRequire(import.meta.url);
+  const cjsRoot = require(join(root, "dist/node/index.cjs"));
+  const cjsCore = require(join(root, "dist/core/index.cjs"));
+  assert.is(cjsRoot.HubClient, cjsCore.HubClient);
+  assert.type(cjsRoot.provisionDevice, "function");
+  // The Node entry is the adapter only: the core is not bundled into it a second time.
+  assert.ok(statSync(join(root, "dist/node/index.mjs")).size < statSync(join(root, "dist/core/index.mjs")).size / 4);
 });
 
 test.run();
