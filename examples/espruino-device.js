@@ -129,6 +129,16 @@ function start() {
     );
 }
 
+// Out of memory inside a socket or timer callback, the interpreter drops that callback and the
+// client never hears of it (no "error", no retry): the device would sit silent. The interpreter
+// flags it, so check now and then and restart. (LOW_MEMORY alone is only a garbage collection.)
+setInterval(function () {
+  if (E.getErrorFlags().indexOf("MEMORY") >= 0) {
+    console.log("ran out of memory: restarting");
+    E.reboot();
+  }
+}, 30000);
+
 var started = false; // start() runs once: after that the client reconnects by itself
 var rejoin; // the pending WiFi rejoin, if any
 
