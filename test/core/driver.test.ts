@@ -24,6 +24,7 @@ test("CONNECT goes out when the socket opens, with this connection's password", 
   const [connect] = socket.received();
   assert.is(connect.cmd, "connect");
   assert.is(connect.password.toString(), "sas-1");
+  assert.is((driver as unknown as { password_: unknown }).password_, undefined, "the token is not kept once CONNECT is out");
   socket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
   assert.equal(events, [{ type: "connected", sessionPresent: false }]);
 });
