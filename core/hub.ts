@@ -84,6 +84,9 @@ export interface ReprovisionRun {
 
 /** Starts provisioning again when the credentials are refused again and again (set by hub-dps). */
 export type Reprovision = () => ReprovisionRun;
+// (For the same device, the client keeps its session and the queue in it: only the hub, the
+// username and the credential change. Keep-alive, clean session, will and bounds stay those the
+// client was made with; hub-dps passes the same ones every time.)
 
 // Client states.
 // const enums compile to their values: no variable on an Espruino device (a plain top-level
@@ -447,10 +450,12 @@ export class HubClient {
       // Renew between 80% and 90% of the token's life, counted from when it was signed (a slow
       // connect must not outlive it), with jitter so a fleet that came back together does not
       // renew in lock step; never beyond the longest delay a timer takes (a longer one fires at
-      // once on Node, which would reconnect in a loop).
+      // once on Node, which would reconnect in a loop). At least a tenth of the token's life after
+      // connecting: on a link slower than the token's life allows, a renewal due at once would
+      // reconnect in a loop (past its expiry, the hub ends the connection, and the backoff follows).
       const lifeMs = this.ttlSeconds_() * 1000;
       const renewAt = this.signedAt_ + lifeMs * (0.8 + 0.1 * this.platform_.random());
-      this.renewTimer_ = this.platform_.setTimer(Math.min(Limit.MaxTimerMs, Math.max(0, renewAt - this.readyAt_)), () => {
+      this.renewTimer_ = this.platform_.setTimer(Math.min(Limit.MaxTimerMs, Math.max(lifeMs / 10, renewAt - this.readyAt_)), () => {
         this.renewTimer_ = undefined;
         this.closeConnection_(liteError("SAS_RENEWAL", "SAS renewal", { retryable: true }));
       });
@@ -538,9 +543,9 @@ export class HubClient {
       this.emit_("disconnected", error || liteError("CONNECTION_LOST", "connection lost", { retryable: true }));
       if (this.state_ !== State.Waiting) return; // a listener closed the client
     }
-    // A renewal right after connecting (a link slower than the token's life allows) takes the
-    // backoff below like any failure, instead of reconnecting in a loop.
-    if (error && error.code === "SAS_RENEWAL" && stable) {
+    // A renewal is no failure, whenever it comes: no backoff, and nothing counted towards
+    // provisioning again.
+    if (error && error.code === "SAS_RENEWAL") {
       // The old socket closes first: two TLS connections at once would not fit a small board.
       return this.driver_.whenClosed(() => {
         if (this.state_ === State.Waiting) this.open_();

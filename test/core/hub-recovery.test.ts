@@ -147,13 +147,35 @@ async function serveSlowly(platform: FakePlatform, client: { on(event: string, l
   return ready;
 }
 
-test("a link slower than the token's life allows: renewal takes the backoff, not a reconnect loop", async () => {
+test("a link slower than the token's life allows: no connection is closed for renewal the moment it is ready", async () => {
   const { platform, client } = setup({ sasTtlSeconds: 10, keepAliveSeconds: 0 });
+  const lived: number[] = [];
+  let readyAt = -1;
+  client.on("connected", () => (readyAt = platform.time));
+  client.on("disconnected", () => {
+    if (readyAt >= 0) lived.push(platform.time - readyAt);
+    readyAt = -1;
+  });
   client.connect().catch(() => undefined);
-  const connections = await serveSlowly(platform, client, 8500, 10 * 60000);
-  // Before: 69 connections in these ten minutes, most closed for renewal the moment they were ready.
-  assert.ok(connections >= 3 && connections <= 25, connections + " connections in 10 minutes");
+  await serveSlowly(platform, client, 8500, 10 * 60000);
+  // Before: 43 of 69 connections in these ten minutes were closed for renewal 0 ms after ready.
+  assert.ok(lived.length >= 10, lived.length + " connections ended");
+  assert.ok(lived.every((ms) => ms >= 1000), "each lived a tenth of its token's life at least: " + lived.join());
   await client.close();
+});
+
+test("renewals on schedule are no failures: a short token on a slow link never adds up to provisioning again", async () => {
+  const { platform, client } = setup({ sasTtlSeconds: 60, keepAliveSeconds: 0 });
+  let reprovisions = 0;
+  client.reprovision = () => {
+    reprovisions++;
+    return { result: new Promise(() => undefined), cancel: () => undefined };
+  };
+  client.connect().catch(() => undefined);
+  // CONNACK 25 s after each socket opens: each connection lives ~23 s before its renewal.
+  const count = await serveSlowly(platform, client, 25000, 2000000);
+  assert.ok(count >= 30, count + " connections");
+  assert.is(reprovisions, 0);
 });
 
 test("a short-lived token (60 s): connections that lived to their renewal count as stable, so drops hours apart never add up to provisioning again", async () => {
