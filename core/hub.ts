@@ -112,7 +112,7 @@ const enum Limit {
    * and rate-limited, and a fleet must not hammer DPS in lock step). */
   ReprovisionMinMs = 60000,
   ReprovisionMaxMs = 3600000,
-  /** A failed desired resync is asked again after 30 s, growing to an hour, with jitter. */
+  /** A failed desired resync is asked again within 30 s, then within twice that each time, up to an hour (full jitter). */
   ResyncMinMs = 30000,
   ResyncMaxMs = 3600000,
   /** The longest keep-alive the hub honours (PROTOCOL.md: 1.5 x keep-alive, at most 1767 s). */
