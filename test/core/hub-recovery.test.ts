@@ -16,13 +16,19 @@ function desiredEvents(events: Array<[string, any, any?, any?]>): Array<[number,
   return events.filter((e) => e[0] === "desired").map((e) => [e[1].rate, e[2], e[3]]);
 }
 
-test("a resync answered with a document older than a patch delivered meanwhile is asked again, and the device ends on the newest", async () => {
+/** A client with a desired listener, connected; its resync GET is out, unanswered. */
+async function connectedWithResyncOut() {
   const { platform, client, events } = setup({}, true);
   const connecting = client.connect();
   const { publishes } = serve(platform.lastSocket);
   await connecting;
   const socket = platform.lastSocket;
   const [get] = twinGets(socket, publishes.concat(socket.received()));
+  return { platform, client, events, socket, get };
+}
+
+test("a resync answered with a document older than a patch delivered meanwhile is asked again, and the device ends on the newest", async () => {
+  const { events, platform, socket, get } = await connectedWithResyncOut();
   // The hub pushes v6, then answers the GET with the document it read before (v5).
   publishTo(socket, "$iothub/twin/PATCH/properties/desired/?$version=6", { rate: 6, $version: 6 });
   publishTo(socket, "$iothub/twin/res/200/?$rid=" + rid(get.topic), { desired: { rate: 5, $version: 5 }, reported: { $version: 1 } });
@@ -37,12 +43,7 @@ test("a resync answered with a document older than a patch delivered meanwhile i
 });
 
 test("a resync document at the patch's version, or with no patch meanwhile, is delivered as it is", async () => {
-  const { platform, client, events } = setup({}, true);
-  const connecting = client.connect();
-  const { publishes } = serve(platform.lastSocket);
-  await connecting;
-  const socket = platform.lastSocket;
-  const [get] = twinGets(socket, publishes.concat(socket.received()));
+  const { events, platform, socket, get } = await connectedWithResyncOut();
   publishTo(socket, "$iothub/twin/res/200/?$rid=" + rid(get.topic), { desired: { rate: 3, $version: 3 }, reported: { $version: 1 } });
   await platform.settle();
   assert.equal(desiredEvents(events), [[3, 3, true]]);
