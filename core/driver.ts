@@ -94,6 +94,13 @@ export class SessionDriver implements SocketHandlers {
     else if (socket === this.closingSocket_) this.closed_();
   }
 
+  /** Platform callback: `socket`, which refused more (write gave false), takes more again. */
+  drained(socket: PlatformSocket): void {
+    if (socket !== this.socket_) return;
+    this.session.socketReady_(true);
+    this.pump();
+  }
+
   /** Ends the connection cleanly (DISCONNECT); `failure` also fails every queued publish. */
   close(failure?: LiteError): void {
     const unopened = !this.opened_ ? this.socket_ : undefined;
@@ -150,7 +157,9 @@ export class SessionDriver implements SocketHandlers {
 
   private flush_(): void {
     for (let bytes = this.session.pollTransmit(); bytes; bytes = this.session.pollTransmit()) {
-      if (this.socket_) this.socket_.write(bytes);
+      // Control packets and the rest of this batch still go (the batch is bounded by the queue's
+      // bounds); publishes wait until the socket is drained.
+      if (this.socket_ && this.socket_.write(bytes) === false) this.session.socketReady_(false);
     }
   }
 

@@ -28,10 +28,15 @@ export interface SocketHandlers {
   connected(socket: PlatformSocket): void;
   data(bytes: Uint8Array, socket: PlatformSocket): void;
   closed(error: LiteError | undefined, socket: PlatformSocket): void;
+  /** `socket`, whose write() gave false, takes more again (Node: the stream's `drain`). */
+  drained?(socket: PlatformSocket): void;
 }
 
 export interface PlatformSocket {
-  write(bytes: Uint8Array): void;
+  /** Queues `bytes` for sending. False: the platform now holds more unsent than it wants (Node:
+   * over the stream's high-water mark); it calls `drained` once it takes more, and until then
+   * the client holds its publishes in its own bounded queue. Anything else: send on. */
+  write(bytes: Uint8Array): boolean | void;
   /** Closes the socket; `closed` follows. Safe to call more than once. */
   close(): void;
 }

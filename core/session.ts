@@ -109,6 +109,8 @@ export class MqttSession {
   private answerDeadline_ = -1;
   private lastSentAt_ = 0;
   private lastReceivedAt_ = 0;
+  /** False while the socket holds more unsent bytes than it wants (see socketReady_). */
+  private writable_ = true;
   private now_ = 0;
 
   constructor(options: SessionOptions) {
@@ -136,6 +138,7 @@ export class MqttSession {
     if (this.state_ !== State.Idle) this.connectionClosed(now);
     // Each connection gets its own decoder: a packet half-read on the old one is void.
     this.decoder_ = decoderFor(this, this.options_.maxPacketBytes);
+    this.writable_ = true;
     this.state_ = State.Connecting;
     this.answerDeadline_ = now + this.ackTimeoutMs_;
     this.lastReceivedAt_ = now;
@@ -317,9 +320,20 @@ export class MqttSession {
     this.queue_.splice(index, 1);
   }
 
-  /** Sends waiting publishes while connected and the inflight window has room. */
+  /**
+   * @internal The driver says whether the socket takes more publishes (false: the platform buffers more
+   * than it wants unsent). Publishes then wait in the bounded queue, where QUEUE_FULL stops a
+   * producer faster than the link, instead of piling up unbounded in the platform's buffer; and
+   * a QoS 1 publish's PUBACK deadline starts only once it is handed over.
+   */
+  socketReady_(ready: boolean): void {
+    this.writable_ = ready;
+    this.flush_();
+  }
+
+  /** Sends waiting publishes while connected, the socket takes them and the inflight window has room. */
   private flush_(): void {
-    if (this.state_ !== State.Connected) return;
+    if (this.state_ !== State.Connected || !this.writable_) return;
     let inflight = 0;
     const maxInflight = this.options_.maxInflight || 16;
     for (let i = 0; i < this.queue_.length; i++) {

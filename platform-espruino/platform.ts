@@ -164,12 +164,17 @@ class EspruinoSocket implements PlatformSocket {
     handlers.closed(this.failure_, this);
   }
 
+  /** Gives nothing back: the interpreter's write() always gives false (for Node's sake), which
+   * passed on would hold every publish after the first until `drain`. Here lowOnMemory bounds. */
   write(bytes: Uint8Array): void {
     const raw = this.raw_;
     if (this.ended_ || !raw) return;
     // A view's byteOffset is 16 bits on the interpreter (subarray past 64 KB throws): a packet
     // that large (limits raised on a big board) goes out as one string.
-    if (bytes.byteOffset + bytes.length > Socket.MaxViewOffset) return raw.write(E.toString(bytes));
+    if (bytes.byteOffset + bytes.length > Socket.MaxViewOffset) {
+      raw.write(E.toString(bytes));
+      return;
+    }
     for (let at = 0; at < bytes.length; at += Socket.WriteChunk) {
       raw.write(E.toString(bytes.subarray(at, Math.min(bytes.length, at + Socket.WriteChunk))));
     }

@@ -74,6 +74,9 @@ class NodeSocket implements PlatformSocket {
     socket.on("data", (chunk: Buffer) => {
       if (!closed) handlers.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), this);
     });
+    socket.on("drain", () => {
+      if (!closed && handlers.drained) handlers.drained(this);
+    });
     socket.on("error", (error) => {
       failure = failure || socketError(error, target.host);
     });
@@ -83,8 +86,10 @@ class NodeSocket implements PlatformSocket {
     });
   }
 
-  write(bytes: Uint8Array): void {
-    if (this.socket_ && !this.socket_.destroyed) this.socket_.write(bytes);
+  write(bytes: Uint8Array): boolean {
+    // False once the stream holds its high-water mark (16 KB) unsent: the session then keeps
+    // publishes in its bounded queue until "drain".
+    return !this.socket_ || this.socket_.destroyed || this.socket_.write(bytes);
   }
 
   close(): void {

@@ -168,4 +168,62 @@ test("a platform whose connect() throws (against its contract): a 'closed' event
   assert.not.ok(driver.socketOpen);
 });
 
+test("a socket that refuses more holds publishes in the session's bounded queue until it drains", () => {
+  const platform = new FakePlatform();
+  const events: SessionEvent[] = [];
+  const session = new MqttSession({ clientId: "dev", username: "u", maxQueuedMessages: 3 });
+  const driver = new SessionDriver(platform, session, (event) => events.push(event));
+  driver.open({ host: "hub.example", port: 8883 });
+  const socket = platform.lastSocket;
+  socket.accept();
+  socket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  socket.received();
+  socket.congested = true;
+  const first = session.publish("t", "0", 0);
+  driver.pump();
+  // That write was refused (over the high-water mark): nothing more goes to the socket.
+  assert.equal(socket.received().map((p) => p.payload.toString()), ["0"]);
+  assert.equal(events.filter((e) => e.type === "published").map((e) => (e as { id: number }).id), [first]);
+  const second = session.publish("t", "1", 1);
+  session.publish("t", "2", 0);
+  session.publish("t", "3", 0);
+  driver.pump();
+  assert.equal(socket.received(), [], "held while the socket is full");
+  assert.throws(() => session.publish("t", "4", 0), (error: { code?: string }) => error.code === "QUEUE_FULL", "the producer is stopped by the queue's bound");
+  platform.advance(60000);
+  assert.not.ok(events.some((e) => e.type === "publishFailed"), "no PUBACK deadline runs for a publish not handed over");
+  socket.received();
+  socket.drain();
+  assert.equal(socket.received().filter((p) => p.cmd === "publish").map((p) => [p.payload.toString(), p.qos]), [["1", 1], ["2", 0], ["3", 0]]);
+  socket.send({ cmd: "puback", messageId: second });
+  assert.ok(events.some((e) => e.type === "published" && e.id === second));
+  assert.is(session.publish("t", "5", 0) < 0, true, "room again");
+});
+
+test("a drain from a socket already replaced changes nothing", () => {
+  const { platform, session, driver } = setup();
+  driver.open({ host: "h", port: 1 });
+  const old = platform.lastSocket;
+  old.accept();
+  old.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  old.congested = true;
+  session.publish("t", "a", 0);
+  driver.pump();
+  old.drop();
+  driver.open({ host: "h", port: 1 });
+  const fresh = platform.lastSocket;
+  fresh.accept();
+  fresh.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  fresh.congested = true;
+  session.publish("t", "b", 0);
+  driver.pump();
+  session.publish("t", "c", 0);
+  driver.pump();
+  assert.equal(fresh.received().filter((p) => p.cmd === "publish").map((p) => p.payload.toString()), ["b"]);
+  driver.drained(old);
+  assert.equal(fresh.received(), [], "still held: the new socket has not drained");
+  fresh.drain();
+  assert.equal(fresh.received().map((p) => p.payload.toString()), ["c"]);
+});
+
 test.run();

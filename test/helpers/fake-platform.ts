@@ -12,6 +12,8 @@ export class FakeSocket implements PlatformSocket {
   closedByClient = false;
   /** When set, close() only marks the socket; `closed` waits for finishClose(), as on a real link. */
   deferClose = false;
+  /** When set, write() gives false: the platform holds more unsent than it wants (see drain()). */
+  congested = false;
   private readonly handlers: SocketHandlers;
   private ended = false;
   private read = 0;
@@ -21,9 +23,16 @@ export class FakeSocket implements PlatformSocket {
     this.handlers = handlers;
   }
 
-  write(bytes: Uint8Array): void {
+  write(bytes: Uint8Array): boolean {
     if (this.ended) throw new Error("write after close");
     this.written.push(bytes.slice());
+    return !this.congested;
+  }
+
+  /** The platform reports that it takes more again (after `congested` was set, then cleared). */
+  drain(): void {
+    this.congested = false;
+    if (this.handlers.drained) this.handlers.drained(this);
   }
 
   close(): void {
