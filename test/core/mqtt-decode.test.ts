@@ -184,6 +184,15 @@ const malformed: Array<[string, string, string]> = [
   ["SUBSCRIBE with reserved QoS bits", "82 06 0001 0001 61 41", "MQTT_BAD_FLAGS"],
   ["SUBSCRIBE missing the QoS byte", "82 05 0001 0001 61", "MQTT_TRUNCATED"],
   ["UNSUBSCRIBE with no filters", "a2 02 0001", "MQTT_TRUNCATED"],
+  // 1.5.3: strings in the packets only clients send are UTF-8 too, and ill-formed ones end the
+  // connection. Each case is a well-formed packet but for one string.
+  ["CONNECT client id with a lone continuation byte", "10 0d 0004 4d515454 04 02 003c 0001 80", "UTF8_INVALID"],
+  ["CONNECT client id with an encoded surrogate", "10 0f 0004 4d515454 04 02 003c 0003 eda080", "UTF8_INVALID"],
+  ["CONNECT will topic with an overlong encoding", "10 13 0004 4d515454 04 06 003c 0001 61 0002 c080 0000", "UTF8_INVALID"],
+  ["CONNECT username with a truncated sequence", "10 11 0004 4d515454 04 82 003c 0001 61 0002 e282", "UTF8_INVALID"],
+  ["SUBSCRIBE filter with a lone continuation byte", "82 06 0001 0001 80 00", "UTF8_INVALID"],
+  ["SUBSCRIBE second filter with an overlong encoding", "82 0b 0001 0001 61 00 0002 c0af 01", "UTF8_INVALID"],
+  ["UNSUBSCRIBE filter with U+0000", "a2 07 0001 0003 610062", "UTF8_INVALID"],
 ];
 
 test("malformed input: each case gives its code, whole and byte by byte", () => inEachPathMode((mode) => {

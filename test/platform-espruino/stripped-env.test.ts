@@ -387,6 +387,67 @@ stripped("the server ends the link (error -30848, end, close): the device reconn
   await nothingLeft(context);
 });
 
+// platform-espruino/platform.ts sizes the platform's limits for an ESP32's ~2,500 variables (~35 KB):
+// one inbound packet of at most 8 KB (a twin document or a C2D message a device can use), a short
+// offline queue (16 messages and 8 KB; each held message costs about 50 variables with its promise,
+// core/hub.ts), two publishes in flight. A client given no limits of its own must keep to them.
+const ESP32_LIMITS = { maxPacketBytes: 8 * 1024, maxQueuedMessages: 16, maxQueuedBytes: 8 * 1024, maxInflight: 2 };
+
+stripped("the platform's limits fit an ESP32, and a hub client on it keeps 2 publishes in flight and holds 16 messages or 8 KB, then QUEUE_FULL", async (context) => {
+  const { sim, env } = context;
+  const lib = env.require(MAIN);
+  assert.equal(plain(lib.espruinoPlatform().limits), ESP32_LIMITS);
+  const deviceId = "espruino-limits-" + ++counter;
+  const { connectionString } = sim.hub().addDevice({ deviceId });
+  const device = env.evaluate<(lib: unknown) => Device>(FIRMWARE)(lib);
+  await within("open", device.open(env.value({ connectionString })));
+  const hub = sim.hub();
+  // The hub records every message but acknowledges none: each stays held until the close.
+  hub.injectFault({ step: "telemetry", action: { kind: "no-ack" }, deviceId, times: Infinity });
+  // Each message's outcome: refused at once, or held (in flight or queued) until the close.
+  const outcomes: string[] = [];
+  const send = (value: unknown) => {
+    const at = outcomes.push("held") - 1;
+    device.telemetry(env.value(value), env.value({})).then(
+      () => (outcomes[at] = "sent"),
+      (error: { code?: string; message?: string }) => (outcomes[at] = error.code + " " + error.message),
+    );
+  };
+  send({ big: "x".repeat(4000) }); // about half the 8 KB
+  send({ big: "y".repeat(4500) }); // the two together are over it
+  for (let n = 0; n < 16; n++) send({ n }); // 15 more fit the count, the 16th does not
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(outcomes, ["held", "QUEUE_FULL queue full: 8192 bytes", ...Array(15).fill("held"), "QUEUE_FULL queue full: 16 messages"]);
+  await waitFor(() => hub.telemetryOf(deviceId).length >= 2, "two messages at the hub");
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(hub.telemetryOf(deviceId).map((m) => Object.keys(JSON.parse(m.payload.toString()))[0]), ["big", "n"], "no third message before a PUBACK");
+  await within("close", device.close());
+  await waitFor(() => outcomes.indexOf("held") < 0, "every held message settled by the close");
+  assert.equal(outcomes.filter((outcome) => outcome.indexOf("QUEUE_FULL") < 0), Array(16).fill("CLIENT_CLOSED client closed"));
+  await nothingLeft(context);
+});
+
+stripped("on the platform's limits an inbound packet over 8 KB ends the connection (MQTT_TOO_LARGE); a 7 KB C2D message arrives", async (context) => {
+  const { sim, env } = context;
+  const deviceId = "espruino-inbound-" + ++counter;
+  const { connectionString } = sim.hub().addDevice({ deviceId });
+  const device = env.evaluate<(lib: unknown) => Device>(FIRMWARE)(env.require(MAIN));
+  await within("open", device.open(env.value({ connectionString, reconnectMinMs: 50 })));
+  const hub = sim.hub();
+  const fits = hub.sendC2D(deviceId, "a".repeat(7 * 1024));
+  assert.is(await within("C2D settled", fits.settled), "acknowledged");
+  await waitFor(() => device.messages.length === 1, "the C2D message on the device");
+  assert.is(device.messages[0].payload, "a".repeat(7 * 1024));
+  const tooLarge = hub.sendC2D(deviceId, "b".repeat(ESP32_LIMITS.maxPacketBytes));
+  await waitFor(() => device.disconnects.length >= 1, "the device to drop the connection");
+  assert.is(device.disconnects[0], "MQTT_TOO_LARGE");
+  // Never acknowledged: the hub keeps it and sends it again on each reconnect (CleanSession 0).
+  assert.is.not(tooLarge.state, "acknowledged");
+  assert.is(device.messages.length, 1, "nothing of it reached the firmware");
+  await within("close", device.close());
+  await nothingLeft(context);
+});
+
 stripped("a packet past 64 KB (limits raised on a big board) goes out although views stop at 64 KB", async (context) => {
   const { sim, env } = context;
   assert.throws(() => env.evaluate("new Uint8Array(70000).subarray(66000, 66010)"), /byteOffset too large/, "the realm has the limit");
