@@ -238,6 +238,8 @@ export class DpsClient {
         if (response && response.rid === String(this.rid_)) this.handleResponse_(response);
         return;
       }
+      case "dropped": // a response over maxPacketBytes: the same again on a retry
+        return this.finish_(event.error);
       case "subscribeFailed":
       case "publishFailed":
         return this.retryLater_(event.error, undefined);

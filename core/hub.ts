@@ -427,6 +427,8 @@ export class HubClient {
         return this.closeConnection_(event.error);
       case "message":
         return this.route_(event.packet);
+      case "dropped":
+        return this.emit_("error", event.error);
       case "published":
       case "publishFailed": {
         const pending = this.telemetry_[event.id];
@@ -677,8 +679,8 @@ export class HubClient {
       // `$iothub/twin/PATCH/properties/desired/?$version={n}` (read here, not by a function in
       // hub-topics.ts: each one is variables held on a device; so are the methods' below).
       if (topic.indexOf(HubTopic.DesiredPrefix) === 0) {
-        const query = topic.substring(HubTopic.DesiredPrefix.length);
-        const version = parseInt(parseParams(query.charAt(0) === "?" ? query.substring(1) : query)["$version"], 10);
+        // (No "?": the whole topic is read as the query, and has no $version.)
+        const version = parseInt(parseParams(topic.substring(topic.indexOf("?") + 1))["$version"], 10);
         if (!(version >= 0)) throw liteError("MQTT_BAD_TOPIC", "no $version");
         const patch = payload.length ? parseJson(payload) : {};
         if (typeof patch["$version"] !== "number") patch["$version"] = version;

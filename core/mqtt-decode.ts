@@ -3,8 +3,12 @@
 // whole inside one chunk is parsed in place and its payload is a view into that chunk, so callers
 // must not overwrite a chunk after pushing it (sockets on Node and Espruino hand out fresh ones).
 // A packet split across chunks is gathered into one buffer of exactly its size, allocated only
-// after its length passed the maximum-size check. The first malformed byte fails the decoder for
-// good: push returns the error, then the same error for every later push, and never throws.
+// after its length passed the maximum-size check. A PUBLISH over the maximum is not an error: its
+// topic and packet id are kept (if they fit the maximum), the rest of it goes by unbuffered, and it
+// comes out with an empty payload and `dropped` set, so the session can acknowledge it (a server
+// would otherwise send it again on every connection, and never get past it). The first malformed
+// byte fails the decoder for good: push returns the error, then the same error for every later
+// push, and never throws.
 import { liteError, type LiteError } from "./errors";
 import { allocate } from "./native";
 import { utf8Decode } from "./utf8";
@@ -93,6 +97,12 @@ export class MqttDecoder {
   private gathered_ = 0;
   /** Fixed-header length of the packet whose length frameLength last read. */
   private headerBytes_ = 0;
+  /** Whole size of the PUBLISH being read over the maximum (0: none): only its start is kept. */
+  private over_ = 0;
+  /** @internal Read by MqttSession too: bytes of that PUBLISH still to let go by. */
+  skip_ = 0;
+  /** That PUBLISH, decoded, waiting for its last byte. */
+  private held_: MqttPacket | undefined;
 
   constructor(onPacket: (packet: MqttPacket) => void, options?: DecoderOptions) {
     this.onPacket_ = onPacket;
@@ -120,13 +130,23 @@ export class MqttDecoder {
           this.gathered_ += take;
           offset += take;
           if (this.gathered_ === gathering.length) this.complete_(gathering);
+        } else if (this.skip_ > 0) {
+          const take = Math.min(this.skip_, end - offset);
+          this.skip_ -= take;
+          offset += take;
+          if (this.skip_ === 0) {
+            const held = this.held_ as MqttPacket;
+            this.held_ = undefined;
+            this.onPacket_(held);
+          }
         } else if (this.headLength_ > 0) {
           // The header was split: add one byte at a time until its length is known.
           this.head_[this.headLength_++] = chunk[offset++];
           const total = this.frameLength_(this.head_, 0, this.headLength_);
           if (total >= 0) {
-            this.startGathering_(total, this.head_.subarray(0, this.headLength_));
+            const head = this.head_.subarray(0, this.headLength_);
             this.headLength_ = 0;
+            this.startGathering_(total, head);
           }
         } else {
           const total = this.frameLength_(chunk, offset, end);
@@ -134,12 +154,13 @@ export class MqttDecoder {
             this.head_.set(chunk.subarray(offset, end));
             this.headLength_ = end - offset;
             offset = end;
-          } else if (offset + total <= end) {
+          } else if (offset + total <= end && !this.over_) {
             this.parse_(chunk, offset, offset + total);
             offset += total;
           } else {
-            this.startGathering_(total, chunk.subarray(offset, end));
-            offset = end;
+            // The loop gathers its bytes from here on, this chunk's included (of one over the
+            // maximum only its start, wherever it is: the same result however it was chunked).
+            this.startGathering_(total, undefined);
           }
         }
       }
@@ -149,15 +170,33 @@ export class MqttDecoder {
     return this.failure_;
   }
 
-  private startGathering_(total: number, first: Uint8Array): void {
-    const packet = allocate(total);
-    packet.set(first);
+  /** Allocates the packet's buffer: all of it, or for a PUBLISH over the maximum its fixed header
+   * and topic length first (complete_ then makes room for the topic and packet id). */
+  private startGathering_(total: number, head: Uint8Array | undefined): void {
+    const packet = allocate(this.over_ ? this.headerBytes_ + 2 : total);
     this.gathering_ = packet;
-    this.gathered_ = first.length;
-    if (this.gathered_ === total) this.complete_(packet);
+    this.gathered_ = 0;
+    if (head) {
+      packet.set(head);
+      this.gathered_ = head.length;
+      if (head.length === packet.length) this.complete_(packet);
+    }
   }
 
   private complete_(packet: Uint8Array): void {
+    const over = this.over_;
+    const start = this.headerBytes_ + 2;
+    if (over && packet.length === start && !this.skip_) {
+      // Its topic length is known: keep the topic and the packet id, if they fit the maximum.
+      const keep = start + ((packet[start - 2] << 8) | packet[start - 1]) + (packet[0] & 6 ? 2 : 0);
+      if (keep > over) throw truncated("topic");
+      if (keep > this.maxPacketBytes_) throw liteError("MQTT_TOO_LARGE", "PUBLISH of " + over + " bytes, its topic over " + this.maxPacketBytes_);
+      this.skip_ = over - keep;
+      const kept = allocate(keep);
+      kept.set(packet);
+      this.gathering_ = kept;
+      if (keep > start) return;
+    }
     this.gathering_ = undefined;
     this.parse_(packet, 0, packet.length);
   }
@@ -186,8 +225,10 @@ export class MqttDecoder {
       remaining += (byte & 0x7f) * multiplier;
       if ((byte & 0x80) === 0) {
         const total = 1 + i + remaining;
+        this.over_ = 0;
         if (total > this.maxPacketBytes_) {
-          throw liteError("MQTT_TOO_LARGE", "packet of " + total + " bytes, over " + this.maxPacketBytes_);
+          if (expected !== -1) throw liteError("MQTT_TOO_LARGE", "packet of " + total + " bytes, over " + this.maxPacketBytes_);
+          this.over_ = total;
         }
         this.headerBytes_ = 1 + i;
         return total;
@@ -209,12 +250,17 @@ export class MqttDecoder {
       let at = pos + 2 + topicLength;
       if (at > end) throw truncated("topic");
       const topic = checkTopicName(utf8Decode(buf, pos + 2, at, true));
+      let messageId: number | undefined;
       if (qos > 0) {
-        const messageId = readPacketId(buf, at, end);
+        messageId = readPacketId(buf, at, end);
         at += 2;
-        packet = { cmd: "publish", topic, payload: buf.subarray(at, end), qos, dup: (first & 8) !== 0, retain: (first & 1) !== 0, messageId };
-      } else {
-        packet = { cmd: "publish", topic, payload: buf.subarray(at, end), qos, dup: (first & 8) !== 0, retain: (first & 1) !== 0 };
+      }
+      packet = { cmd: "publish", topic, payload: buf.subarray(at, end), qos, dup: (first & 8) !== 0, retain: (first & 1) !== 0 };
+      if (messageId) packet.messageId = messageId;
+      if (this.over_) {
+        // Out once its last byte has gone by (its payload is what was kept of it: nothing).
+        packet.dropped = this.over_;
+        return void (this.held_ = packet);
       }
     } else if (ackName(type)) {
       const cmd = ackName(type) as string;

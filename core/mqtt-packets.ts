@@ -70,6 +70,9 @@ export interface PublishPacket {
   retain: boolean;
   /** Present when qos > 0. */
   messageId?: number;
+  /** Decoded only: the whole size of a PUBLISH over the decoder's maximum, whose payload was let
+   * go by unread (`payload` is then empty). */
+  dropped?: number;
 }
 
 /** PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK carry only a packet id. */

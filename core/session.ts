@@ -9,7 +9,7 @@
 import { liteError, type LiteError } from "./errors";
 import { MqttDecoder } from "./mqtt-decode";
 import { encodeConnect, encodeDisconnect, encodePingreq, encodePuback, encodePublish, encodeSubscribe } from "./mqtt-encode";
-import { SUBACK_FAILURE, type ConnectPacket, type MqttPacket, type PublishPacket, type QoS, type Subscription, type WillMessage } from "./mqtt-packets";
+import { DEFAULT_MAX_PACKET_BYTES, SUBACK_FAILURE, type ConnectPacket, type MqttPacket, type PublishPacket, type QoS, type Subscription, type WillMessage } from "./mqtt-packets";
 
 export interface SessionOptions {
   clientId: string;
@@ -34,6 +34,8 @@ export interface SessionOptions {
 export type SessionEvent =
   | { type: "connected"; sessionPresent: boolean }
   | { type: "message"; packet: PublishPacket }
+  /** A PUBLISH over maxPacketBytes: acknowledged (QoS 1) and dropped unread; `error` says so. */
+  | { type: "dropped"; packet: PublishPacket; error: LiteError }
   | { type: "published"; id: number }
   | { type: "publishFailed"; id: number; error: LiteError }
   | { type: "subscribed"; id: number; granted: number[] }
@@ -163,7 +165,7 @@ export class MqttSession {
     // is alive and those answers may be behind it, so their deadlines wait too.
     // (Written out here, not as helpers: on the interpreter each function costs variables for
     // as long as the module is loaded.)
-    if (decoder.gathering_ !== undefined || decoder.headLength_ > 0) {
+    if (decoder.gathering_ !== undefined || decoder.headLength_ > 0 || decoder.skip_ > 0) {
       const until = now + this.ackTimeoutMs_;
       if (this.answerDeadline_ >= 0 && this.answerDeadline_ < until) this.answerDeadline_ = until;
       const lists: Pending[][] = [this.queue_, this.acks_];
@@ -402,7 +404,10 @@ export class MqttSession {
       // 3.8.4: we subscribe with QoS 0 or 1 only, so a QoS 2 delivery breaks the protocol.
       if (packet.qos === 2) problem = "QoS 2 PUBLISH";
       else {
-        events.push({ type: "message", packet });
+        // One over maxPacketBytes is acknowledged too: unacknowledged, the server would send it
+        // again on every connection (and a device never get past it).
+        const size = packet.dropped;
+        events.push(size ? { type: "dropped", packet, error: liteError("MQTT_TOO_LARGE", "message of " + size + " bytes on " + packet.topic + " dropped: over the maximum of " + (this.options_.maxPacketBytes || DEFAULT_MAX_PACKET_BYTES)) } : { type: "message", packet });
         if (packet.qos) this.send_(encodePuback(packet.messageId as number));
       }
     } else if (packet.cmd === "puback") {

@@ -424,4 +424,27 @@ test("connectViaDps: a cached hub that takes the device resolves with the cached
   await client.close();
 });
 
+test("a twin document over maxPacketBytes: reported, the GET times out and is asked again later; the connection stays", async () => {
+  const { platform, client, events } = setup({ maxPacketBytes: 300, keepAliveSeconds: 0, sasTtlSeconds: 30 * 86400 }, true);
+  const connecting = client.connect();
+  const { publishes } = serve(platform.lastSocket);
+  await connecting;
+  const socket = platform.lastSocket;
+  const [get] = twinGets(socket, publishes.concat(socket.received()));
+  publishTo(socket, "$iothub/twin/res/200/?$rid=" + rid(get.topic), { desired: { big: "x".repeat(400), $version: 2 }, reported: { $version: 1 } });
+  await platform.settle();
+  const errors = () => events.filter((e) => e[0] === "error").map((e) => e[1].code);
+  assert.equal(errors(), ["MQTT_TOO_LARGE"]);
+  assert.match(events.find((e) => e[0] === "error")![1].message, "$iothub/twin/res/200/");
+  // Nothing of it was taken for an answer: the GET waits out its timeout, then is sent again.
+  platform.advance(30000 + 10000);
+  await platform.settle();
+  const again = twinGets(socket);
+  assert.ok(again.length >= 1, "asked again");
+  publishTo(socket, "$iothub/twin/res/200/?$rid=" + rid(again[again.length - 1].topic), { desired: { rate: 2, $version: 2 }, reported: { $version: 1 } });
+  await platform.settle();
+  assert.equal(desiredEvents(events), [[2, 2, true]]);
+  assert.not.ok(events.some((e) => e[0] === "disconnected"), "on the one connection");
+});
+
 test.run();

@@ -631,14 +631,22 @@ test("a platform's limits bound the client when its options do not", async () =>
   platform.limits = { maxQueuedMessages: 1, maxPacketBytes: 100 };
   const client = new HubClient(platform, { hostName: HOST, deviceId: "dev-1", sharedAccessKey: KEY });
   const errors: any[] = [];
-  client.on("disconnected", (error: any) => errors.push(error));
+  const messages: any[] = [];
+  client.on("disconnected", (error: any) => errors.push(["disconnected", error.code]));
+  client.on("error", (error: any) => errors.push(["error", error.code, error.message]));
+  client.on("message", (message: any) => messages.push(message));
   client.sendTelemetry("fits");
   assert.is((await client.sendTelemetry("over the platform's queue bound").catch((e) => e)).code, "QUEUE_FULL");
   const connecting = client.connect();
-  serve(platform.lastSocket);
+  const socket = platform.lastSocket;
+  serve(socket);
   await connecting;
-  publishTo(platform.lastSocket, "devices/dev-1/messages/devicebound/", new Uint8Array(200), 1, 9);
-  assert.is(errors[0].code, "MQTT_TOO_LARGE", "a packet over the platform's 100 bytes ends the connection");
+  socket.received();
+  publishTo(socket, "devices/dev-1/messages/devicebound/", new Uint8Array(200), 1, 9);
+  assert.equal(errors, [["error", "MQTT_TOO_LARGE", "message of 242 bytes on devices/dev-1/messages/devicebound/ dropped: over the maximum of 100"]], "a message over the platform's 100 bytes is reported");
+  assert.equal(socket.received().map((p) => [p.cmd, p.messageId]), [["puback", 9]], "and acknowledged, or the hub would send it on every connection");
+  publishTo(socket, "devices/dev-1/messages/devicebound/", "small", 1, 10);
+  assert.equal(messages.map((m) => Buffer.from(m.payload).toString()), ["small"], "the connection goes on");
   const roomy = new HubClient(platform, { hostName: HOST, deviceId: "dev-2", sharedAccessKey: KEY, maxQueuedMessages: 3 });
   let refused: unknown;
   for (const text of ["1", "2", "3"]) roomy.sendTelemetry(text).catch((error) => (refused = error));
@@ -653,7 +661,8 @@ test("CONNACK and a packet the session refuses in one chunk: nothing escapes the
   socket.accept();
   socket.received();
   const connack = generateWithMqttPacket({ cmd: "connack", returnCode: 0, sessionPresent: true });
-  const tooLarge = generateWithMqttPacket({ cmd: "publish", topic: "devices/dev-1/messages/devicebound/", payload: Buffer.alloc(200), qos: 1, messageId: 3, dup: false, retain: false });
+  // (A PUBLISH over the limit is dropped, not refused; a SUBACK is refused.)
+  const tooLarge = generateWithMqttPacket({ cmd: "suback", messageId: 3, granted: Array(100).fill(1) });
   assert.not.throws(() => socket.sendBytes(new Uint8Array(Buffer.concat([connack, tooLarge]))));
   assert.is((await connecting.catch((e) => e)).code, "MQTT_TOO_LARGE", "the first connection fails with the real reason");
   assert.ok(socket.closedByClient);

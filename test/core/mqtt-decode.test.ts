@@ -216,13 +216,50 @@ test("a client-side decoder refuses packets only clients send", () => {
 
 test("the size limit is enforced from the header, before the body is buffered", () => {
   const packets: MqttPacket[] = [];
-  const decoder = decoderInto(packets, 1000);
-  // A PUBLISH header announcing 1,000,000 bytes; no body follows.
-  const error = decoder.push(bytes("30 c0 84 3d"));
+  // A SUBACK header announcing 1,000,000 bytes; no body follows.
+  const error = decoderInto(packets, 1000).push(bytes("90 c0 84 3d"));
   assert.is(error && error.code, "MQTT_TOO_LARGE");
   const exact = decodeWithLimit(generateWithMqttPacket({ cmd: "publish", topic: "t", payload: Buffer.alloc(994), qos: 0, dup: false, retain: false }), 1000);
   assert.is(exact, "decoded", "a packet of exactly the limit is accepted");
-  assert.is(decodeWithLimit(generateWithMqttPacket({ cmd: "publish", topic: "t", payload: Buffer.alloc(995), qos: 0, dup: false, retain: false }), 1000), "MQTT_TOO_LARGE");
+  assert.is(decodeWithLimit(generateWithMqttPacket({ cmd: "suback", messageId: 1, granted: Array(997).fill(0) }), 1000), "MQTT_TOO_LARGE");
+});
+
+test("a PUBLISH over the limit comes out with its topic and id, an empty payload and its size, however chunked; the stream goes on", () => inEachPathMode((mode) => {
+  const random = seededRandom(77);
+  const big = generateWithMqttPacket({ cmd: "publish", topic: "devices/d/messages/devicebound/%24.mid=1", payload: Buffer.alloc(5000, 0x61), qos: 1, messageId: 42, dup: true, retain: false });
+  const small = generateWithMqttPacket({ cmd: "publish", topic: "t", payload: Buffer.from("after"), qos: 0, dup: false, retain: false });
+  const stream = new Uint8Array(Buffer.concat([big, small, big]));
+  const splits: Array<[string, Uint8Array[]]> = [["whole", [stream]], ["byte by byte", [...stream].map((b) => new Uint8Array([b]))]];
+  for (const maxChunk of [3, 64, 1500]) splits.push(["chunks up to " + maxChunk, splitRandomly(random, stream, maxChunk)]);
+  for (const [label, chunks] of splits) {
+    const packets: MqttPacket[] = [];
+    const decoder = decoderInto(packets, 1000);
+    for (const chunk of chunks) assert.is(decoder.push(chunk), undefined, mode + ", " + label);
+    assert.equal(packets.map((p) => [p.cmd, (p as any).topic, (p as any).messageId, (p as any).payload.length, (p as any).dropped, (p as any).dup]), [
+      ["publish", "devices/d/messages/devicebound/%24.mid=1", 42, 0, big.length, true],
+      ["publish", "t", undefined, 5, undefined, false],
+      ["publish", "devices/d/messages/devicebound/%24.mid=1", 42, 0, big.length, true],
+    ], mode + ", " + label);
+  }
+}));
+
+test("an oversized PUBLISH is out only after its last byte, and its body is never buffered", () => {
+  const packets: MqttPacket[] = [];
+  const decoder = decoderInto(packets, 100);
+  const big = generateWithMqttPacket({ cmd: "publish", topic: "t", payload: Buffer.alloc(100000), qos: 0, dup: false, retain: false });
+  decoder.push(big.subarray(0, big.length - 1));
+  assert.is(packets.length, 0, "not before its last byte");
+  assert.ok(decoder.skip_ === 1, "one byte still to let go by");
+  assert.ok((decoder.gathering_ || new Uint8Array(0)).length < 100, "nothing of the body held");
+  decoder.push(big.subarray(big.length - 1));
+  assert.is(packets.length, 1);
+});
+
+test("an oversized PUBLISH whose topic does not fit the limit, or overruns the packet, fails the stream", () => {
+  const longTopic = generateWithMqttPacket({ cmd: "publish", topic: "x".repeat(200), payload: Buffer.alloc(10), qos: 0, dup: false, retain: false });
+  assert.is(decodeWithLimit(longTopic, 100), "MQTT_TOO_LARGE");
+  // Remaining length 200, topic length 0x0400: the topic would run past the packet.
+  assert.is(decodeWithLimit(bytes("30 c8 01 04 00" + "61".repeat(198)), 100), "MQTT_TRUNCATED");
 });
 
 function decodeWithLimit(data: Uint8Array, limit: number): string {
