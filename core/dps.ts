@@ -8,7 +8,7 @@ import { decodeKey, deviceKeyFor, sasExpiry } from "./sas";
 import { SessionDriver } from "./driver";
 import { dpsPollTopic, dpsRegisterTopic, dpsStatusError, parseDpsResponse, DpsTopic, type DpsResponse } from "./dps-topics";
 import { liteError, type LiteError } from "./errors";
-import { checkNonEmpty } from "./identity";
+import { checkClientOptions, checkNonEmpty } from "./identity";
 import { toJson } from "./json";
 import type { Platform, SocketTarget } from "./platform";
 import { backoffDelay } from "./retry";
@@ -82,6 +82,7 @@ export const DPS_GLOBAL_HOST = "global.azure-devices-provisioning.net";
 
 function checkOptions(options: DpsOptions): void {
   checkDpsIdentity(options);
+  checkClientOptions(options);
   let ways = 0;
   if (options.symmetricKey) {
     decodeKey(options.symmetricKey, "symmetricKey");

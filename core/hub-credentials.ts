@@ -3,6 +3,7 @@
 // Espruino they live in the hub module.
 import type { CryptoProvider } from "./crypto";
 import { checkId, checkNonEmpty, type HubIdentity } from "./identity";
+import { identityPath } from "./hub-topics";
 import { sasToken } from "./sas";
 import { urlEncode } from "./url";
 
@@ -47,8 +48,7 @@ export function hubUsername(identity: HubIdentity, modelId?: string, apiVersion?
 /** `{hostName}/devices/{deviceId}[/modules/{moduleId}]`: the `sr` of an IoT Hub token. */
 export function hubResourceUri(identity: HubIdentity): string {
   checkHubIdentity(identity);
-  const device = identity.hostName + "/devices/" + identity.deviceId;
-  return identity.moduleId === undefined ? device : device + "/modules/" + identity.moduleId;
+  return identity.hostName + "/" + identityPath(identity);
 }
 
 /** The IoT Hub MQTT password for a device or module key (no skn: the key is the device's own). */

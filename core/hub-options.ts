@@ -5,7 +5,7 @@ import type { CryptoProvider } from "./crypto";
 import { liteError } from "./errors";
 import type { Params } from "./params";
 import { checkHubIdentity, hubClientId, hubResourceUri, hubUsername } from "./hub-credentials";
-import { checkNonEmpty, type HubIdentity } from "./identity";
+import { checkClientOptions, checkNonEmpty, type HubIdentity } from "./identity";
 import type { SocketTarget } from "./platform";
 import { decodeKey, sasExpiry, sasToken } from "./sas";
 import type { SystemProperties } from "./hub-topics";
@@ -72,6 +72,7 @@ export interface ResolvedHub {
 
 /** Checks and resolves options; throws typed errors for anything missing or contradictory. */
 export function resolveHub(options: HubOptions): ResolvedHub {
+  checkClientOptions(options);
   let identity: HubIdentity;
   let key = options.sharedAccessKey;
   let sasToken = options.sasToken;

@@ -35,3 +35,24 @@ export function checkId(id: unknown, allowed: RegExp, code: string, name: string
 export function checkRegistrationId(registrationId: unknown): string {
   return checkId(registrationId, /^[\w:.-]+$/, "REGISTRATION_ID_INVALID", "registrationId");
 }
+
+/**
+ * Checks what the hub and DPS clients' options share, before anything is sent; throws
+ * ARGUMENT_INVALID naming the option. Each numeric option given must be a number of 0 or more:
+ * one given as text (from an environment variable, say) would be joined, not added, making a SAS
+ * token that expires in thousands of years or a deadline that passes at once. A `sasToken` must
+ * be a token, not a key pasted in its place, which would go out as the password.
+ */
+export function checkClientOptions(options: object): void {
+  const given = options as { [name: string]: unknown };
+  // One list for both clients (and the session): a name an options object lacks is skipped.
+  const names = "port sasTtlSeconds requestTimeoutMs timeoutMs keepAliveSeconds reconnectMinMs reconnectMaxMs maxRetries defaultRetryAfterSeconds maxQueuedMessages maxQueuedBytes maxInflight maxPacketBytes ackTimeoutMs".split(" ");
+  for (let i = 0; i < names.length; i++) {
+    const value = given[names[i]];
+    if (value !== undefined && !(typeof value === "number" && value >= 0)) throw liteError("ARGUMENT_INVALID", names[i] + " is not a number of 0 or more");
+  }
+  const token = given.sasToken;
+  if (token !== undefined && (typeof token !== "string" || token.indexOf("SharedAccessSignature ") !== 0)) {
+    throw liteError("ARGUMENT_INVALID", "sasToken is not a token (SharedAccessSignature sr=...)");
+  }
+}

@@ -27,7 +27,7 @@ function checkClock(epochSeconds: number): void {
  * could expire 59.1 s after signing, before a renewal planned at 90% of 60 s.) */
 export function sasExpiry(nowEpochSeconds: number, ttlSeconds: number): number {
   checkClock(nowEpochSeconds);
-  if (!(ttlSeconds >= 1) || ttlSeconds % 1 !== 0) throw liteError("ARGUMENT_INVALID", "bad ttlSeconds");
+  if (typeof ttlSeconds !== "number" || !(ttlSeconds >= 1) || ttlSeconds % 1 !== 0) throw liteError("ARGUMENT_INVALID", "bad ttlSeconds");
   return Math.ceil(nowEpochSeconds) + ttlSeconds;
 }
 

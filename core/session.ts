@@ -7,6 +7,7 @@
 // time did arrives as an event. receive() and handleTimeout() never throw.
 // Written for size as well as clarity: every method here is a JsVar on an Espruino device.
 import { liteError, type LiteError } from "./errors";
+import { checkClientOptions } from "./identity";
 import { MqttDecoder } from "./mqtt-decode";
 import { encodeConnect, encodeDisconnect, encodePingreq, encodePuback, encodePublish, encodeSubscribe } from "./mqtt-encode";
 import { DEFAULT_MAX_PACKET_BYTES, SUBACK_FAILURE, type ConnectPacket, type MqttPacket, type PublishPacket, type QoS, type Subscription, type WillMessage } from "./mqtt-packets";
@@ -116,6 +117,7 @@ export class MqttSession {
   private now_ = 0;
 
   constructor(options: SessionOptions) {
+    checkClientOptions(options);
     this.options_ = options;
     this.keepAliveMs_ = (options.keepAliveSeconds === undefined ? 60 : options.keepAliveSeconds) * 1000;
     this.ackTimeoutMs_ = options.ackTimeoutMs || 30000;
