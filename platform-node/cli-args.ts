@@ -84,7 +84,10 @@ export function readText(path: string, what: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (error) {
-    return usageError("cannot read " + what + " file " + path + ": " + (error as Error).message);
+    // Neither the path nor Node's message (which repeats it): what was given as a path is often
+    // the secret itself, a key or a PEM pasted where its file's name belongs.
+    const pasted = path.indexOf("-----BEGIN") >= 0 || /^[A-Za-z0-9+/]{20,}={0,2}$/.test(path);
+    return usageError("cannot read the " + what + " file (" + ((error as { code?: string }).code || "error") + ")" + (pasted ? ": give the path of a file, not its contents" : ""));
   }
 }
 

@@ -32,7 +32,9 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(USAGE + "\n");
     return;
   }
-  usageError(command ? "unknown command " + command : "no command given");
+  // The command is named back only if it looks like one: a connection string (with its key)
+  // given without a command lands here too.
+  usageError(!command ? "no command given" : /^[a-z-]{1,20}$/.test(command) ? "unknown command " + command : "unknown command (the first argument is provision or device)");
 }
 
 main(process.argv.slice(2)).catch(printError);

@@ -78,6 +78,27 @@ cli("--help after a command prints the usage and exits 0; a stray value is not e
   assert.not.ok(stray.stderr.includes("SECRET-KEY-MATERIAL"));
 });
 
+cli("what is given where a file path or the command belongs (a key, a PEM, a connection string) is never echoed", async () => {
+  const key = randomBytes(32).toString("base64");
+  const pem = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg" + key + "\n-----END PRIVATE KEY-----";
+  const dps = ["provision", "--id-scope", "0ne00000001", "--registration-id", "dev"];
+  for (const args of [
+    [...dps, "--cert", "missing.pem", "--key", key],
+    [...dps, "--cert", pem, "--key", "missing.key"],
+    [...dps, "--symmetric-key", "file:" + key],
+    ["HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=" + key],
+  ]) {
+    const { code, stdout, stderr } = await run(args);
+    assert.is(code, 2, args.join(" "));
+    assert.not.ok((stdout + stderr).includes(key), "echoed: " + stderr.split("\n")[0]);
+    assert.not.ok(stderr.includes("BEGIN PRIVATE"), "the PEM echoed");
+  }
+  const missing = await run([...dps, "--cert", "no-such.pem", "--key", "no-such.key"]);
+  assert.match(missing.stderr, "cannot read the certificate file (ENOENT)", "still says what went wrong");
+  const unknown = await run(["provison"]);
+  assert.match(unknown.stderr, "unknown command provison", "a mistyped command is named");
+});
+
 /** Runs the CLI, handing each JSON line it prints to `onLine` as it arrives. */
 function runLive(args: string[], onLine: (line: any) => void): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
