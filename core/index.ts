@@ -1,5 +1,6 @@
 // azure-iot-mqtt-lite/core: the platform-free library. Bring a Platform (platform-node,
 // platform-espruino, or your own) and use DpsClient and, after it, the hub client.
+import "./log-safe";
 export { liteError, isLiteError, type LiteError, type LiteErrorCode, type LiteErrorDetails } from "./errors";
 export type { Platform, PlatformSocket, SocketHandlers, SocketTarget, TlsOptions } from "./platform";
 export type { CryptoProvider } from "./crypto";
