@@ -22,6 +22,7 @@ import type { PublishPacket, Subscription } from "./mqtt-packets";
 import { backoffDelay } from "./retry";
 import { MqttSession, type SessionEvent } from "./session";
 import { Answer, TwinRequests, type TwinResponse } from "./twin-requests";
+import { urlEncode } from "./url";
 import { utf8Length } from "./utf8";
 
 export interface TelemetryOptions extends SystemProperties {
@@ -692,7 +693,8 @@ export class HubClient {
         const end = rest.indexOf("/?");
         const rid = end > 0 ? parseParams(rest.substring(end + 2))["$rid"] : undefined;
         if (!rid) throw liteError("MQTT_BAD_TOPIC", "no name or $rid");
-        return this.invokeMethod_(rest.substring(0, end), rid, payload);
+        // Echoed as it came, encoded: decoded, a "%2B" would go back as "+", which no topic may hold.
+        return this.invokeMethod_(rest.substring(0, end), urlEncode(rid), payload);
       }
       const c2d = readC2dTopic(this.hub_.identity, topic);
       if (c2d) return this.emit_("message", { payload, properties: c2d.properties, systemProperties: c2d.systemProperties });

@@ -5,7 +5,7 @@
 import { liteError } from "./errors";
 import { utf8Decode } from "./utf8";
 
-/** JSON text of `value`; ARGUMENT_INVALID for what JSON cannot carry (a cycle, a BigInt, a function). */
+/** JSON text of `value`; ARGUMENT_INVALID for what JSON cannot carry (a cycle, a BigInt, a function, binary data). */
 export function toJson(value: unknown): string {
   let text: string | undefined;
   try {
@@ -13,6 +13,9 @@ export function toJson(value: unknown): string {
   } catch (error) {
     throw liteError("ARGUMENT_INVALID", "not JSON: " + (error as Error).message);
   }
+  // Binary (an ArrayBuffer, a DataView, a typed array) stringifies to {} or an object of
+  // indexes: the data lost or garbled, and sent as if it were the value meant.
+  if (value && typeof (value as ArrayBuffer).byteLength === "number") throw liteError("ARGUMENT_INVALID", "not JSON: binary data (give a Uint8Array)");
   if (typeof text !== "string") throw liteError("ARGUMENT_INVALID", "not JSON: a " + typeof value);
   return text;
 }

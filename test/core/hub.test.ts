@@ -221,6 +221,19 @@ test("telemetry of exactly 256 KB with its topic is sent; one byte more is refus
   assert.is(fits, "queued", "held for sending, not refused");
 });
 
+test("a method $rid is answered as it came, still encoded: one that decodes to + # or NUL cannot break the reply (an async handler's would be an unhandled rejection)", async () => {
+  const { platform, client, events } = setup();
+  client.onMethod("m", () => Promise.resolve({ status: 200, payload: "ok" }));
+  const connecting = client.connect();
+  const socket = platform.lastSocket;
+  serve(socket);
+  await connecting;
+  for (const rid of ["%2B", "%23", "%00", "a%26b", "7f"]) publishTo(socket, "$iothub/methods/POST/m/?$rid=" + rid, "");
+  await platform.settle();
+  assert.equal(socket.received().map((p) => p.topic), ["%2B", "%23", "%00", "a%26b", "7f"].map((rid) => "$iothub/methods/res/200/?$rid=" + rid));
+  assert.equal(events.filter((e) => e[0] === "error"), []);
+});
+
 test("direct methods: handler by name, async handler, catch-all, a throwing handler (500), none (501)", async () => {
   const { platform, client } = setup();
   client.onMethod("reboot", (request) => ({ status: 200, payload: { delay: JSON.parse(Buffer.from(request.payload).toString()).delay } }));

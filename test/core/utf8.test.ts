@@ -116,6 +116,11 @@ test("toJson refuses what JSON cannot carry with ARGUMENT_INVALID, naming what i
   assert.is(errorOf(() => toJson(cyclic)).code, "ARGUMENT_INVALID");
   assert.is(errorOf(() => toJson(BigInt(1))).code, "ARGUMENT_INVALID");
   assert.equal(errorOf(() => toJson(() => 1)), Object.assign(new Error("not JSON: a function"), { code: "ARGUMENT_INVALID" }));
+  // Binary would stringify to {} (an ArrayBuffer, a DataView) or an object of indexes: refused.
+  for (const binary of [new ArrayBuffer(4), new DataView(new ArrayBuffer(4)), new Int16Array(2)]) {
+    assert.equal(errorOf(() => toJson(binary)), Object.assign(new Error("not JSON: binary data (give a Uint8Array)"), { code: "ARGUMENT_INVALID" }));
+  }
+  assert.is(toJson({ bytes: 4 }), '{"bytes":4}');
 });
 
 test.run();

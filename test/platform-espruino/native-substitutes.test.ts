@@ -107,6 +107,7 @@ test("JSON on byte-string firmware: escapes of UTF-8 bytes go back to raw bytes,
     assert.is(Buffer.from(json, "latin1").toString("utf8"), JSON.stringify({ city: "Zürich €", quote: 'say "hi"\\u00e9', control: "\u0001" }));
     assert.is(text.toJson(undefined), "null");
     assert.is(errorCode(() => text.toJson(env.evaluate("var o = {}; o.self = o; o"))), "ARGUMENT_INVALID");
+    assert.is(errorCode(() => text.toJson(env.evaluate("new ArrayBuffer(4)"))), "ARGUMENT_INVALID", "binary would be {}");
     // Bytes that are not UTF-8 (a Latin-1 degree sign) stay escaped: valid JSON, never invalid UTF-8.
     const mixed = text.toJson(env.value({ a: asByteString("é") + "x\xb0C", b: asByteString("é") + "xu00ab", c: "\xc3\xa9\xb0" }));
     assert.ok(Buffer.from(mixed, "latin1").toString("utf8").indexOf("\ufffd") < 0, "valid UTF-8: " + JSON.stringify(mixed));

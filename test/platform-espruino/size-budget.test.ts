@@ -55,9 +55,10 @@ const BUDGET_BYTES = 16000;
  * counted toward provisioning again. Then +580 (main; the total +550, the hub trimmed): numeric
  * options given as text (environment variables) refused when a client is made, where "3600" as
  * sasTtlSeconds signed a token valid for 570,000 years and "30000" as requestTimeoutMs timed out
- * every connection at once; a key given as sasToken refused instead of sent as the password. */
-const MAIN_CEILING_BYTES = 27700;
-const TOTAL_CEILING_BYTES = 51100;
+ * every connection at once; a key given as sasToken refused instead of sent as the password.
+ * Then +100: toJson refuses binary data (an ArrayBuffer became "{}": telemetry sent, data lost). */
+const MAIN_CEILING_BYTES = 27800;
+const TOTAL_CEILING_BYTES = 51250;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");
