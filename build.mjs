@@ -2,7 +2,7 @@
 //   dist/node/      the Node package: index.mjs + index.cjs, and the command line (cli.mjs)
 //   dist/core/      the platform-free core: index.mjs + index.cjs
 //   dist/types/     .d.ts for both
-//   dist/espruino/  the Espruino module, one minified file to install in Storage
+//   dist/espruino/  the Espruino modules, three minified files to install in Storage
 //   .build/         dev-only bundles: the demo (npm start) and the simulator it starts
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";

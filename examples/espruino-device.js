@@ -14,6 +14,7 @@ var SAVED = "azure-dps.json"; // the hub and device id DPS assigned, so a reboot
 var RESTARTS = "azure-restarts.json"; // restarts in a row to provision again (they wait longer each time)
 
 var restart; // the pending restart, if the hub kept refusing the device
+var wifiUp = false; // joined: failures to reach the hub are then the hub's, not the network's
 
 var wifi = require("Wifi");
 var storage = require("Storage");
@@ -55,7 +56,8 @@ function provisionAfterRestart() {
   var rounds = (storage.readJSON(RESTARTS, true) || 0) + 1;
   storage.writeJSON(RESTARTS, rounds);
   storage.erase(SAVED);
-  var waitMs = Math.min(3600000, 60000 * Math.pow(2, rounds - 1));
+  // Jittered (half to all of it), so a fleet cut off together does not come back in step.
+  var waitMs = Math.min(3600000, 60000 * Math.pow(2, rounds - 1)) * (0.5 + Math.random() / 2);
   console.log("restarting to provision again in", waitMs / 1000, "s");
   restart = setTimeout(function () {
     E.reboot();
@@ -63,6 +65,10 @@ function provisionAfterRestart() {
 }
 
 function setup(client) {
+  // This interpreter's TLS checks no certificate (see README): whoever intercepts provisioning could
+  // assign a host of their own, and the device would send it its SAS tokens. Only IoT Hub names.
+  var cloud = client.hostName.split(".azure-devices.");
+  if (cloud.length !== 2 || ["net", "cn", "us"].indexOf(cloud[1]) < 0) throw { code: "HUB_NOT_AZURE", message: "assigned " + client.hostName };
   // Attached before connecting, so nothing that arrives right away is missed.
   client.onMethod("blink", function (request) {
     // parseJson, not JSON.parse(E.toString(...)): it keeps text that senders escape (\u00e9) as UTF-8.
@@ -94,7 +100,10 @@ function setup(client) {
   });
   client.on("error", function (error) {
     console.log("error:", error.code, error.message);
-    if (error.code === "DPS_NO_MEMORY") provisionAfterRestart();
+    // Ten failed reconnects in a row make the client provision again, which does not fit next to
+    // it: restart to do it first. Not while WiFi is down: the hub is not the one to blame then,
+    // and the client keeps trying by itself.
+    if (error.code === "DPS_NO_MEMORY" && wifiUp) provisionAfterRestart();
   });
 }
 
@@ -120,14 +129,21 @@ function start() {
       },
       function (error) {
         console.log("could not connect:", error.code, error.message);
-        // Only when a saved hub was used: a restart provisions first then. Without one it cannot help.
-        if (error.code === "DPS_NO_MEMORY" && storage.read(SAVED) !== undefined) return provisionAfterRestart();
-        // DPS unreachable or busy for long (DPS_TIMEOUT, DPS_THROTTLED ...): try again later. What
-        // retrying cannot fix (a wrong key, a disabled enrollment) waits for someone to look.
-        if (error.retryable) setTimeout(start, 60000);
+        // The hub never took the device, and provisioning again does not fit next to its client:
+        // restart to provision first (the waits grow with each restart in a row).
+        if (error.code === "DPS_NO_MEMORY") return provisionAfterRestart();
+        // DPS unreachable or busy for long (DPS_TIMEOUT, DPS_THROTTLED ...), or an assignment that
+        // is no IoT hub: try again later. What retrying cannot fix (a wrong key, a disabled
+        // enrollment) waits for someone to look.
+        if (error.retryable || error.code === "HUB_NOT_AZURE") setTimeout(start, 600000 * (0.5 + Math.random() / 2));
       }
     );
 }
+
+// Measured, the example needs about 2,450 variables (README, "Memory"): on a board with fewer it
+// would run out and restart over and over. (On an ESP32, ESP32.enableBLE(false) gives about 1,800
+// more; it erases the saved code, so run it before sending the firmware.)
+if (process.memory().total < 2450) console.log("only", process.memory().total, "variables: this needs about 2,450");
 
 // Out of memory inside a socket or timer callback, the interpreter drops that callback and the
 // client never hears of it (no "error", no retry): the device would sit silent. The interpreter
@@ -147,6 +163,7 @@ var rejoin; // the pending WiFi rejoin, if any
 function joinWifi() {
   wifi.connect(WIFI_SSID, { password: WIFI_PASSWORD }, function (error) {
     if (error) return console.log("WiFi:", error);
+    wifiUp = true;
     // Once per boot: SNTP keeps polling through WiFi drops, and on the ESP32 setSNTP starts it
     // again without stopping it first (2v29), which lwIP asserts against. On the ESP32 the zone
     // is a POSIX TZ string (a number throws "Zone is not a string").
@@ -157,6 +174,7 @@ function joinWifi() {
   });
 }
 wifi.on("disconnected", function () {
+  wifiUp = false;
   if (rejoin) return;
   rejoin = setTimeout(function () {
     rejoin = undefined;

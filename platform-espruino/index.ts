@@ -1,5 +1,5 @@
 // azure-iot-mqtt-lite for Espruino: provision through DPS and live on IoT Hub from an ESP32.
-// Installed as one Storage file (see README, "On an ESP32 with Espruino"); require() it by name.
+// Installed as three Storage files (see README, "On an ESP32 with Espruino"); require() this one by name.
 export { espruinoPlatform, type EspruinoPlatformOptions } from "./platform";
 export { DpsClient, type DpsOptions, type DpsResult, type DpsStep } from "../core/dps";
 export { HubClient, type C2dMessage, type MethodHandler, type MethodRequest, type MethodResponse, type TelemetryOptions, type Twin } from "../core/hub";
