@@ -97,7 +97,9 @@ export class SessionDriver implements SocketHandlers {
   /** Platform callback: `socket`, which refused more (write gave false), takes more again. */
   drained(socket: PlatformSocket): void {
     if (socket !== this.socket_) return;
-    this.session.socketReady_(true);
+    this.session.writable_ = true;
+    // (No deadline is due early: handleTimeout only sends the publishes that waited.)
+    this.session.handleTimeout(this.platform_.now());
     this.pump();
   }
 
@@ -159,7 +161,7 @@ export class SessionDriver implements SocketHandlers {
     for (let bytes = this.session.pollTransmit(); bytes; bytes = this.session.pollTransmit()) {
       // Control packets and the rest of this batch still go (the batch is bounded by the queue's
       // bounds); publishes wait until the socket is drained.
-      if (this.socket_ && this.socket_.write(bytes) === false) this.session.socketReady_(false);
+      if (this.socket_ && this.socket_.write(bytes) === false) this.session.writable_ = false;
     }
   }
 

@@ -112,8 +112,14 @@ export class MqttSession {
   private answerDeadline_ = -1;
   private lastSentAt_ = 0;
   private lastReceivedAt_ = 0;
-  /** False while the socket holds more unsent bytes than it wants (see socketReady_). */
-  private writable_ = true;
+  /**
+   * @internal Set by the driver: false while the socket holds more unsent bytes than it wants.
+   * Publishes then wait in the bounded queue, where QUEUE_FULL stops a producer faster than the
+   * link, instead of piling up unbounded in the platform's buffer; a QoS 1 publish's PUBACK
+   * deadline starts only once it is handed over. (A field, not a method: on a device each method
+   * is variables held for good.)
+   */
+  writable_ = true;
   private now_ = 0;
 
   constructor(options: SessionOptions) {
@@ -183,7 +189,7 @@ export class MqttSession {
     if (this.state_ !== State.Idle) this.close_(error || liteError("CONNECTION_LOST", "the connection closed", { retryable: true }));
   }
 
-  /** Acts on every deadline that has passed; calling it early does nothing. */
+  /** Acts on every deadline that has passed, and sends what may go now; calling it early does nothing else. */
   handleTimeout(now: number): void {
     this.now_ = now;
     if (this.state_ === State.Idle) return;
@@ -322,17 +328,6 @@ export class MqttSession {
   private removeAt_(index: number): void {
     this.queuedBytes_ -= (this.queue_[index].bytes_ as Uint8Array).length;
     this.queue_.splice(index, 1);
-  }
-
-  /**
-   * @internal The driver says whether the socket takes more publishes (false: the platform buffers more
-   * than it wants unsent). Publishes then wait in the bounded queue, where QUEUE_FULL stops a
-   * producer faster than the link, instead of piling up unbounded in the platform's buffer; and
-   * a QoS 1 publish's PUBACK deadline starts only once it is handed over.
-   */
-  socketReady_(ready: boolean): void {
-    this.writable_ = ready;
-    this.flush_();
   }
 
   /** Sends waiting publishes while connected, the socket takes them and the inflight window has room. */
