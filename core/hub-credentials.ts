@@ -14,12 +14,12 @@ const enum ApiVersion {
 // Device and module ids as IoT Hub documents them: at most 128 ASCII alphanumerics and
 // - . % _ * ? ! ( ) , : = @ $ '. Azure now also lists + # ;, which are refused here: + and # are
 // MQTT wildcards (an id holding one cannot appear in a SUBSCRIBE topic filter), ; splits a
-// connection string.
-const HUB_ID = /^[\w\-.%*?!(),:=@$']+$/;
+// connection string. (The expression is made at each check, not kept in a module-level constant:
+// on a device that would hold about 5 variables for as long as the module is loaded.)
 
 /** Throws DEVICE_ID_INVALID (or MODULE_ID_INVALID when `isModule`) for an id IoT Hub would not accept. */
 export function checkHubId(id: unknown, isModule?: boolean): string {
-  return checkId(id, HUB_ID, isModule ? "MODULE_ID_INVALID" : "DEVICE_ID_INVALID", isModule ? "moduleId" : "deviceId");
+  return checkId(id, /^[\w\-.%*?!(),:=@$']+$/, isModule ? "MODULE_ID_INVALID" : "DEVICE_ID_INVALID", isModule ? "moduleId" : "deviceId");
 }
 
 /** Checks every field of a Hub identity; returns it for chaining. */

@@ -47,7 +47,6 @@ export const enum Answer {
 const enum Retry {
   Max = 3,
 }
-const STATUS_CODES: { [status: number]: string } = { 400: "TWIN_BAD_REQUEST", 429: "TWIN_THROTTLED" };
 
 /** Where requests go out: the hub client. An object rather than a callback, since on Espruino a
  * closure keeps its whole enclosing scope (the client's first options, with its key) alive. */
@@ -124,7 +123,9 @@ export class TwinRequests {
     let message = "twin status " + status;
     // Only text: an object's own toString would run here, or throw with no one to catch it.
     if (response.body && typeof response.body.message === "string") message += ": " + response.body.message;
-    const error = liteError(STATUS_CODES[status] || (status >= 500 ? "TWIN_SERVICE_ERROR" : "TWIN_UNEXPECTED_STATUS"), message, { status, retryable });
+    // (Conditions, not a table: a module-level object is variables held for good on a device.)
+    const code = status === 400 ? "TWIN_BAD_REQUEST" : status === 429 ? "TWIN_THROTTLED" : status >= 500 ? "TWIN_SERVICE_ERROR" : "TWIN_UNEXPECTED_STATUS";
+    const error = liteError(code, message, { status, retryable });
     if (!retryable || request.retries_ >= Retry.Max) return this.settle_(request, error);
     request.sent_ = false;
     request.retryTimer_ = this.platform_.setTimer(backoffDelay(request.retries_++, this.platform_.random(), 1000, 10000), () => {

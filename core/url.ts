@@ -4,23 +4,21 @@
 import { liteError } from "./errors";
 import { utf8Decode, utf8Encode } from "./utf8";
 
-const HEX = "0123456789ABCDEF";
-
-// The RFC 3986 unreserved set (2.3): A-Z a-z 0-9 - . _ ~ (\w is exactly [A-Za-z0-9_]).
-const UNRESERVED = /[\w.~-]/;
-
 /**
- * Encodes every byte of the UTF-8 form of `text` except the unreserved set as %XX (upper-case hex,
- * as 2.1 recommends). Unlike encodeURIComponent it also encodes ! ' ( ) *, which RFC 3986 reserves.
- * Throws UTF8_INVALID on a lone surrogate.
+ * Encodes every byte of the UTF-8 form of `text` except the unreserved set (RFC 3986 2.3: A-Z a-z
+ * 0-9 - . _ ~) as %XX (upper-case hex, as 2.1 recommends). Unlike encodeURIComponent it also
+ * encodes ! ' ( ) *, which RFC 3986 reserves. Throws UTF8_INVALID on a lone surrogate.
+ * (Tests on the byte, no table or expression kept at module level: on a device each would hold
+ * variables for as long as the module is loaded.)
  */
 export function urlEncode(text: string): string {
   const bytes = utf8Encode(text);
   let out = "";
   for (let i = 0; i < bytes.length; i++) {
     const byte = bytes[i];
-    const char = String.fromCharCode(byte);
-    out += UNRESERVED.test(char) ? char : "%" + HEX.charAt(byte >> 4) + HEX.charAt(byte & 15);
+    const letter = (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7a;
+    if (letter || (byte >= 0x30 && byte <= 0x39) || byte === 0x2d || byte === 0x2e || byte === 0x5f || byte === 0x7e) out += String.fromCharCode(byte);
+    else out += "%" + String.fromCharCode((byte >> 4) + ((byte >> 4) < 10 ? 48 : 55), (byte & 15) + ((byte & 15) < 10 ? 48 : 55));
   }
   return out;
 }
