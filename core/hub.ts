@@ -107,6 +107,8 @@ const enum Limit {
   TelemetryBytes = 262144,
   /** A connection that stayed up this long resets the reconnect backoff. */
   StableMs = 60000,
+  /** Failed attempts of any kind lead to provisioning again only once they have lasted this long. */
+  FailingMs = 600000,
   /** setTimeout's largest delay on Node and in browsers (2^31 - 1 ms, ~24.8 days). */
   MaxTimerMs = 2147483647,
   /** Provisioning again, rounds in a row: 1 minute up to 1 hour apart (a registration is billed
@@ -176,6 +178,8 @@ export class HubClient {
   private everConnected_ = false;
   private subscribeId_ = 0;
   private attempt_ = 0;
+  /** When the failed attempts in a row began (monotonic ms). */
+  private failingSince_ = 0;
   private authFailures_ = 0;
   /** Provisioning rounds since the last stable connection, and the one running, if any. */
   private reprovisions_ = 0;
@@ -564,8 +568,12 @@ export class HubClient {
       return this.settleConnect_(error);
     }
     // PROTOCOL.md 4: provision again on repeated refusals of the credentials, or after many
-    // failed attempts of any kind (the assigned hub may be gone).
-    if (this.reprovision && ((refused && this.authFailures_ >= this.reprovisionAfter) || this.attempt_ >= 10)) return this.provisionAgain_();
+    // failed attempts of any kind (the assigned hub may be gone), for 10 minutes at least: an
+    // outage of the device's own network is no reason, and a gateway's thousand clients would
+    // otherwise all register with DPS (billed) after any few minutes offline.
+    const now = this.platform_.now();
+    if (!this.attempt_) this.failingSince_ = now;
+    if (this.reprovision && ((refused && this.authFailures_ >= this.reprovisionAfter) || (this.attempt_ >= 10 && now - this.failingSince_ >= Limit.FailingMs))) return this.provisionAgain_();
     const delay = backoffDelay(this.attempt_++, this.platform_.random(), this.options_.reconnectMinMs || 1000, this.options_.reconnectMaxMs || 60000);
     this.reconnectTimer_ = this.platform_.setTimer(delay, () => {
       this.reconnectTimer_ = undefined;

@@ -100,7 +100,7 @@ function setup(client) {
   });
   client.on("error", function (error) {
     console.log("error:", error.code, error.message);
-    // Ten failed reconnects in a row make the client provision again, which does not fit next to
+    // Ten minutes of failed reconnects make the client provision again, which does not fit next to
     // it: restart to do it first. Not while WiFi is down: the hub is not the one to blame then,
     // and the client keeps trying by itself.
     if (error.code === "DPS_NO_MEMORY" && wifiUp) provisionAfterRestart();

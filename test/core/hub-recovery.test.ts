@@ -447,4 +447,26 @@ test("a twin document over maxPacketBytes: reported, the GET times out and is as
   assert.not.ok(events.some((e) => e[0] === "disconnected"), "on the one connection");
 });
 
+test("failed attempts of any kind provision again only after 10 minutes of them: a few minutes offline do not", async () => {
+  const { platform, registrations } = await provisionedClient({ assignedHub: HOST, deviceId: "dev-1" });
+  let socket = platform.lastSocket;
+  socket.drop();
+  const outageStart = platform.time;
+  let attempts = 0;
+  let registeredAfter = -1;
+  for (let t = 0; t < 3600000 && registeredAfter < 0; t += 100) {
+    if (platform.lastSocket !== socket) {
+      socket = platform.lastSocket;
+      attempts++;
+      socket.drop({ code: "CONNECTION_REFUSED", message: "refused", retryable: true } as never);
+    }
+    platform.advance(100);
+    await platform.settle();
+    if (registrations() > 0) registeredAfter = platform.time - outageStart;
+  }
+  assert.ok(attempts > 10, "well over 10 failed attempts before: " + attempts);
+  assert.ok(registeredAfter >= 600000, "not before 10 minutes of failures: " + registeredAfter);
+  assert.ok(registeredAfter < 600000 + 61000, "at the first failure after them: " + registeredAfter);
+});
+
 test.run();

@@ -59,9 +59,11 @@ const BUDGET_BYTES = 16000;
  * Then +100: toJson refuses binary data (an ArrayBuffer became "{}": telemetry sent, data lost).
  * Then +50: urlEncode tests each byte instead of keeping a hex string and an expression at module
  * level (about 8 variables held for good); with two other such trims in the hub module, the
- * example firmware's fewest variables went back from 2,500 to 2,450. */
+ * example firmware's fewest variables went back from 2,500 to 2,450. The total then +70 (hub,
+ * within its budget): failed attempts of any kind lead to provisioning again only after 10
+ * minutes of them, where a gateway's clients all registered with DPS after ~3 minutes offline. */
 const MAIN_CEILING_BYTES = 27850;
-const TOTAL_CEILING_BYTES = 51250;
+const TOTAL_CEILING_BYTES = 51350;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");
