@@ -81,8 +81,8 @@ export interface DpsResult {
 export const DPS_GLOBAL_HOST = "global.azure-devices-provisioning.net";
 
 function checkOptions(options: DpsOptions): void {
-  checkDpsIdentity(options);
   checkClientOptions(options);
+  checkDpsIdentity(options);
   let ways = 0;
   if (options.symmetricKey) {
     decodeKey(options.symmetricKey, "symmetricKey");

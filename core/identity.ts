@@ -44,6 +44,7 @@ export function checkRegistrationId(registrationId: unknown): string {
  * be a token, not a key pasted in its place, which would go out as the password.
  */
 export function checkClientOptions(options: object): void {
+  if (!options || typeof options !== "object") throw liteError("ARGUMENT_INVALID", "options missing");
   const given = options as { [name: string]: unknown };
   // One list for both clients (and the session): a name an options object lacks is skipped.
   const names = "port sasTtlSeconds requestTimeoutMs timeoutMs keepAliveSeconds reconnectMinMs reconnectMaxMs maxRetries defaultRetryAfterSeconds maxQueuedMessages maxQueuedBytes maxInflight maxPacketBytes ackTimeoutMs".split(" ");

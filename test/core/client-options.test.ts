@@ -51,6 +51,13 @@ test("a key given as sasToken is refused, and not repeated in the message; a tok
   }
 });
 
+test("no options object at all: ARGUMENT_INVALID, not a TypeError", () => {
+  for (const missing of [undefined, null, "HostName=x"]) {
+    assert.is(errorOf(() => new HubClient(new FakePlatform(), missing as never)).code, "ARGUMENT_INVALID");
+    assert.is(errorOf(() => new DpsClient(new FakePlatform(), missing as never)).code, "ARGUMENT_INVALID");
+  }
+});
+
 test("the session and sasExpiry refuse text numbers too (they are exported)", () => {
   assert.is(errorOf(() => new MqttSession({ clientId: "c", keepAliveSeconds: "60" as never })).code, "ARGUMENT_INVALID");
   assert.is(errorOf(() => new MqttSession({ clientId: "c", ackTimeoutMs: "30000" as never })).code, "ARGUMENT_INVALID");
