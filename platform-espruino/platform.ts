@@ -65,10 +65,6 @@ interface RawSocket {
  * moved under a live connection, it would corrupt memory. So it runs only when none is open. */
 export let openSockets = 0;
 
-function ignore(): void {}
-
-const NO_HANDLERS: SocketHandlers = { connected: ignore, data: ignore, closed: ignore };
-
 // The interpreter calls a socket's listeners, and its connect callback, with `this` set to the
 // socket, so one set of listeners serves every connection: no closures per connection (each
 // costs ~10 JsVars, and would keep the scope it was made in).
@@ -160,7 +156,9 @@ class EspruinoSocket implements PlatformSocket {
       this.raw_.owner_ = undefined as unknown as EspruinoSocket;
     }
     this.raw_ = undefined;
-    this.handlers_ = NO_HANDLERS;
+    // Let go (every call is made only while not ended): no stand-in object, no no-op function,
+    // each variables held for as long as the module is loaded.
+    this.handlers_ = undefined as unknown as SocketHandlers;
     handlers.closed(this.failure_, this);
   }
 
