@@ -106,7 +106,7 @@ const espruinoNatives = {
     });
   },
 };
-function fromMainModule(names) {
+function fromMainModule(names, keyOf) {
   // In the DPS and hub modules, the shared core and the platform come from the main module. The
   // first build (names undefined) leaves them external, to learn which names each module uses;
   // the second reads exactly those off one require() into local variables: with them external,
@@ -122,7 +122,7 @@ function fromMainModule(names) {
         return names ? { path: ESPRUINO_MAIN, namespace: "espruino-shared" } : { path: ESPRUINO_MAIN, external: true };
       });
       build.onLoad({ filter: /.*/, namespace: "espruino-shared" }, () => ({
-        contents: `const main = require("${ESPRUINO_MAIN}");\n` + names.map((name) => `export const ${name} = main.${name};`).join("\n"),
+        contents: `const main = require("${ESPRUINO_MAIN}");\n` + names.map((name) => `export const ${name} = main.${keyOf[name]};`).join("\n"),
         loader: "js",
       }));
     },
@@ -182,24 +182,30 @@ async function exportsOf(entry) {
   return Object.values(result.metafile.outputs)[0].exports;
 }
 const exported = new Set(await exportsOf("platform-espruino/shared.ts"));
-const used = new Set();
+const namesOf = {};
 for (const [file, entry] of Object.entries(featureEntries)) {
   const code = await espruinoModule(file, entry, [fromMainModule()]);
   const names = new Set();
   for (const [, alias] of code.matchAll(/(\w+)=require\("azure-iot-mqtt-lite"\)/g)) {
     for (const [, name] of code.matchAll(new RegExp("\\b" + alias + "\\.(\\w+)", "g"))) if (exported.has(name)) names.add(name);
   }
-  for (const name of names) used.add(name);
-  await espruinoModule(file, entry, [fromMainModule([...names].sort())]);
+  namesOf[file] = [...names].sort();
 }
 // Public too: what platform-espruino/index.ts (the module's declared API) exports from the shared core.
-for (const name of await exportsOf("platform-espruino/index.ts")) if (exported.has(name)) used.add(name);
-const names = [...used].sort().join(", ");
+const publicNames = new Set((await exportsOf("platform-espruino/index.ts")).filter((name) => exported.has(name)));
+// Names only the feature modules read are exported under short keys (_0, _1, ...): on the device
+// each key is a variable of the exports object for as long as the module is loaded, and a long
+// name takes two or three (measured: about 30 variables for the 17 internal names).
+const internal = [...new Set(Object.values(namesOf).flat())].filter((name) => !publicNames.has(name)).sort();
+const keyOf = Object.fromEntries(internal.map((name, i) => [name, "_" + i.toString(36)]));
+for (const name of publicNames) keyOf[name] = name;
+for (const [file, entry] of Object.entries(featureEntries)) await espruinoModule(file, entry, [fromMainModule(namesOf[file], keyOf)]);
+const exportList = Object.entries(keyOf).sort().map(([name, key]) => (key === name ? name : key + ": " + name)).join(", ");
 await espruinoModule(
   ESPRUINO_MAIN,
-  `import { ${names} } from "./shared"; import { espruinoPlatform } from "./platform";
+  `import { ${Object.keys(keyOf).sort().join(", ")} } from "./shared"; import { espruinoPlatform } from "./platform";
    import { DpsClient, HubClient, connectViaDps, unload } from "./facade";
-   module.exports = { ${names}, espruinoPlatform, DpsClient, HubClient, connectViaDps, unload };`,
+   module.exports = { ${exportList}, espruinoPlatform, DpsClient, HubClient, connectViaDps, unload };`,
   [espruinoNatives],
 );
 
