@@ -145,7 +145,10 @@ async function espruinoModule(file, contents, plugins) {
     minifySyntax: true,
     // READABLE_NAMES=1 node build.mjs keeps names, to read a stack trace on a device (costs memory there).
     minifyIdentifiers: !process.env.READABLE_NAMES,
-    mangleProps: /_$/,
+    // Also the session's and driver's own methods, which on the device only the modules call
+    // (each property name over a few characters takes extra variables for as long as the module
+    // is loaded); names that objects outside the library share (push, close, error) stay.
+    mangleProps: /_$|^(pollTransmit|pollEvent|connectionOpened|connectionClosed|handleTimeout|nextDeadline|queuedMessages|sendNow|socketOpen|whenClosed|pump|receive)$/,
     mangleCache,
     plugins,
     external: ["tls", "net", "crypto", ESPRUINO_MAIN],
