@@ -47,7 +47,8 @@ await build({
 });
 
 // Declarations: tsc writes one .d.ts per source file. Their relative imports carry no extension,
-// which "moduleResolution": "node16" consumers cannot follow, so ".js" is added to each.
+// which "moduleResolution": "node16" consumers cannot follow, so ".js" is added to each (in
+// `from "..."`, `import("...")` and a bare `import "..."` alike).
 const declarations = spawnSync(process.execPath, [at("node_modules/typescript/bin/tsc"), "-p", at("tsconfig.types.json")], { stdio: "inherit" });
 if (declarations.status !== 0) process.exit(declarations.status ?? 1);
 function addExtensions(dir) {
@@ -55,7 +56,7 @@ function addExtensions(dir) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) addExtensions(path);
     else if (name.endsWith(".d.ts")) {
-      const text = readFileSync(path, "utf8").replace(/(from\s+|import\()(["'])(\.{1,2}\/[^"']+?)(\2)/g, "$1$2$3.js$4");
+      const text = readFileSync(path, "utf8").replace(/(from\s+|import\s+|import\()(["'])(\.{1,2}\/[^"']+?)(\2)/g, "$1$2$3.js$4");
       writeFileSync(path, text);
     }
   }
@@ -69,7 +70,7 @@ function cjsDeclarations(from, to) {
     const path = join(from, name);
     if (statSync(path).isDirectory()) cjsDeclarations(path, join(to, name));
     else if (name.endsWith(".d.ts")) {
-      const text = readFileSync(path, "utf8").replace(/(from\s+|import\()(["'])(\.{1,2}\/[^"']+?)\.js(\2)/g, "$1$2$3.cjs$4");
+      const text = readFileSync(path, "utf8").replace(/(from\s+|import\s+|import\()(["'])(\.{1,2}\/[^"']+?)\.js(\2)/g, "$1$2$3.cjs$4");
       writeFileSync(join(to, name.slice(0, -5) + ".d.cts"), text);
     }
   }

@@ -15,7 +15,7 @@ export function toJson(value: unknown): string {
   }
   // Binary (an ArrayBuffer, a DataView, a typed array) stringifies to {} or an object of
   // indexes: the data lost or garbled, and sent as if it were the value meant.
-  if (value && typeof (value as ArrayBuffer).byteLength === "number") throw liteError("ARGUMENT_INVALID", "not JSON: binary data (give a Uint8Array)");
+  if (value instanceof ArrayBuffer || (value && (value as DataView).buffer instanceof ArrayBuffer)) throw liteError("ARGUMENT_INVALID", "not JSON: binary data (give a Uint8Array)");
   if (typeof text !== "string") throw liteError("ARGUMENT_INVALID", "not JSON: a " + typeof value);
   return text;
 }

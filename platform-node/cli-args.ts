@@ -86,7 +86,8 @@ export function readText(path: string, what: string): string {
   } catch (error) {
     // Neither the path nor Node's message (which repeats it): what was given as a path is often
     // the secret itself, a key or a PEM pasted where its file's name belongs.
-    const pasted = path.indexOf("-----BEGIN") >= 0 || /^[A-Za-z0-9+/]{20,}={0,2}$/.test(path);
+    // (A key in base64 ends in padding, as Azure's 32- and 64-byte keys do; a path seldom does.)
+    const pasted = path.indexOf("-----BEGIN") >= 0 || /^[A-Za-z0-9+/]{20,}={1,2}$/.test(path);
     return usageError("cannot read the " + what + " file (" + ((error as { code?: string }).code || "error") + ")" + (pasted ? ": give the path of a file, not its contents" : ""));
   }
 }

@@ -32,7 +32,7 @@ test("every relative import in the declarations resolves to an emitted file", ()
   assert.ok(declarations.length > 20);
   for (const file of declarations) {
     const cjs = file.endsWith(".d.cts");
-    for (const [, specifier] of readFileSync(file, "utf8").matchAll(/(?:from\s+|import\()["'](\.{1,2}\/[^"']+)["']/g)) {
+    for (const [, specifier] of readFileSync(file, "utf8").matchAll(/(?:from\s+|import\s+|import\()["'](\.{1,2}\/[^"']+)["']/g)) {
       assert.ok(specifier.endsWith(cjs ? ".cjs" : ".js"), file + " imports " + specifier);
       const target = join(dirname(file), specifier.replace(/\.c?js$/, cjs ? ".d.cts" : ".d.ts"));
       assert.ok(existsSync(target), file + " imports " + specifier + ", which was not emitted");

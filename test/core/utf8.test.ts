@@ -120,7 +120,7 @@ test("toJson refuses what JSON cannot carry with ARGUMENT_INVALID, naming what i
   for (const binary of [new ArrayBuffer(4), new DataView(new ArrayBuffer(4)), new Int16Array(2)]) {
     assert.equal(errorOf(() => toJson(binary)), Object.assign(new Error("not JSON: binary data (give a Uint8Array)"), { code: "ARGUMENT_INVALID" }));
   }
-  assert.is(toJson({ bytes: 4 }), '{"bytes":4}');
+  assert.is(toJson({ byteLength: 4, buffer: "b" }), '{"byteLength":4,"buffer":"b"}', "data that only looks binary is data");
 });
 
 test.run();
