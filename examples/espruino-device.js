@@ -65,10 +65,6 @@ function provisionAfterRestart() {
 }
 
 function setup(client) {
-  // This interpreter's TLS checks no certificate (see README): whoever intercepts provisioning could
-  // assign a host of their own, and the device would send it its SAS tokens. Only IoT Hub names.
-  var cloud = client.hostName.split(".azure-devices.");
-  if (cloud.length !== 2 || ["net", "cn", "us"].indexOf(cloud[1]) < 0) throw { code: "HUB_NOT_AZURE", message: "assigned " + client.hostName };
   // Attached before connecting, so nothing that arrives right away is missed.
   client.onMethod("blink", function (request) {
     // parseJson, not JSON.parse(E.toString(...)): it keeps text that senders escape (\u00e9) as UTF-8.
@@ -133,9 +129,9 @@ function start() {
         // restart to provision first (the waits grow with each restart in a row).
         if (error.code === "DPS_NO_MEMORY") return provisionAfterRestart();
         // DPS unreachable or busy for long (DPS_TIMEOUT, DPS_THROTTLED ...), or an assignment that
-        // is no IoT hub: try again later. What retrying cannot fix (a wrong key, a disabled
-        // enrollment) waits for someone to look.
-        if (error.retryable || error.code === "HUB_NOT_AZURE") setTimeout(start, 600000 * (0.5 + Math.random() / 2));
+        // is no IoT hub name (DPS_BAD_RESPONSE: an interceptor, see README): try again later. What
+        // retrying cannot fix (a wrong key, a disabled enrollment) waits for someone to look.
+        if (error.retryable) setTimeout(start, 600000 * (0.5 + Math.random() / 2));
       }
     );
 }

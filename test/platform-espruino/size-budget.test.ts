@@ -64,9 +64,12 @@ const BUDGET_BYTES = 16000;
  * minutes of them, where a gateway's clients all registered with DPS after ~3 minutes offline.
  * Then +70 (main): a client made with no options object is ARGUMENT_INVALID, not a TypeError.
  * Then lowered (-200 main, -500 total): names only the feature modules read go under short keys;
- * and again (-250 main, -350 total): the session's and driver's own method names are renamed. */
-const MAIN_CEILING_BYTES = 27500;
-const TOTAL_CEILING_BYTES = 50650;
+ * and again (-250 main, -350 total): the session's and driver's own method names are renamed.
+ * Then +200 (main): connectViaDps and a client provisioning again take only IoT Hub names as an
+ * assignment (the interpreter's TLS checks no certificate: an impersonated DPS could otherwise
+ * send the device, with its SAS tokens, to any host); a PUBLISH decoded in one object literal. */
+const MAIN_CEILING_BYTES = 27700;
+const TOTAL_CEILING_BYTES = 50850;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");

@@ -1,0 +1,41 @@
+// On Espruino the interpreter's TLS checks no certificate, so whoever intercepts provisioning can
+// answer as DPS. The shipped modules then take only IoT Hub names as an assignment: a device is
+// never sent to another host with its SAS tokens. Here the simulator's DPS assigns a hub named
+// outside Azure (as an impersonator would), over real TLS, in the stripped Espruino realm.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { startSimulator } from "../../simulator/index";
+import { EspruinoEnvironment } from "./espruino-environment";
+
+function shippedStorage(): Record<string, string> {
+  const dir = join(process.cwd(), "dist/espruino");
+  const storage: Record<string, string> = {};
+  for (const file of readdirSync(dir)) if (file.endsWith(".min.js")) storage[file.slice(0, -".min.js".length)] = readFileSync(join(dir, file), "utf8");
+  return storage;
+}
+
+test("connectViaDps refuses an assigned host that is no IoT hub name: DPS_BAD_RESPONSE, retryable, and no connection to it", async () => {
+  const sim = await startSimulator({ dps: { retryAfterSeconds: 0 }, hubs: ["rogue-hub.example.com"] });
+  const env = new EspruinoEnvironment({ storage: shippedStorage(), lookup: (host) => sim.resolve(host), ca: sim.ca });
+  try {
+    const key = randomBytes(32).toString("base64");
+    sim.dps.enrollIndividual({ registrationId: "rogue-1", attestation: { type: "symmetricKey", primaryKey: key } });
+    const lib = env.require("azure-iot-mqtt-lite");
+    const outcome = await lib.connectViaDps(lib.espruinoPlatform(), { dps: { idScope: sim.idScope, registrationId: "rogue-1", symmetricKey: key, host: sim.dpsHost, timeoutMs: 5000 } }).then(
+      () => "connected",
+      (error: { code?: string; message?: string; retryable?: boolean }) => [error.code, error.message, error.retryable],
+    );
+    assert.equal(outcome, ["DPS_BAD_RESPONSE", "assigned rogue-hub.example.com, not an IoT hub name", true]);
+    assert.ok(sim.assignedDevice("rogue-hub.example.com", "rogue-1"), "DPS did assign it there");
+    assert.equal(env.stats.dialled.map((d: { host: string }) => d.host), [sim.dpsHost], "DPS dialled, the assigned host never");
+    assert.is(sim.connections.filter((c) => c.service !== "dps").length, 0, "no connection reached the rogue hub");
+  } finally {
+    env.dispose();
+    await sim.close();
+  }
+});
+
+test.run();
