@@ -431,9 +431,8 @@ export class HubClient {
         if (event.id !== this.subscribeId_) return;
         return this.closeConnection_(event.error);
       case "message":
-        return this.route_(event.packet);
       case "dropped":
-        return this.emit_("error", event.error);
+        return this.route_(event.packet, (event as { error?: LiteError }).error);
       case "published":
       case "publishFailed": {
         const pending = this.telemetry_[event.id];
@@ -678,13 +677,16 @@ export class HubClient {
 
   // ---- what arrives -----------------------------------------------------------------------------
 
-  private route_(packet: PublishPacket): void {
+  /** `dropped`: why the message came without its payload (over maxPacketBytes). */
+  private route_(packet: PublishPacket, dropped: LiteError | undefined): void {
     const topic = packet.topic;
     const payload = packet.payload as Uint8Array;
     try {
-      // `$iothub/twin/res/{status}/?$rid=..[&$version=..]`
+      // `$iothub/twin/res/{status}/?$rid=..[&$version=..]`: one too large to take fails its request
+      // now, with why (asked again, it would only come too large again).
       const twin = parseStatusTopic(topic, HubTopic.TwinResponsePrefix);
-      if (twin) return this.twin_.handleResponse_(twin.status, twin.params, payload);
+      if (twin) return this.twin_.handleResponse_(twin.status, twin.params, payload, dropped);
+      if (dropped) return this.emit_("error", dropped);
       // `$iothub/twin/PATCH/properties/desired/?$version={n}` (read here, not by a function in
       // hub-topics.ts: each one is variables held on a device; so are the methods' below).
       if (topic.indexOf(HubTopic.DesiredPrefix) === 0) {

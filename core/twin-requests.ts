@@ -104,10 +104,12 @@ export class TwinRequests {
   }
 
   /** Settles the request this response answers (a response to no pending request is ignored). */
-  handleResponse_(status: number, params: Params, payload: Uint8Array): void {
+  handleResponse_(status: number, params: Params, payload: Uint8Array, dropped: LiteError | undefined): void {
     let request: TwinRequest | undefined;
     for (let i = 0; i < this.requests_.length; i++) if (this.requests_[i].sent_ && this.requests_[i].rid_ === params["$rid"]) request = this.requests_[i];
     if (!request) return;
+    // Too large to take (its payload let go by): why, at once, not a TWIN_TIMEOUT after asking again.
+    if (dropped) return this.settle_(request, dropped);
     const response: TwinResponse = { status };
     if (params["$version"] !== undefined) response.version = parseInt(params["$version"], 10);
     if (payload.length) {

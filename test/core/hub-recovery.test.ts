@@ -424,27 +424,35 @@ test("connectViaDps: a cached hub that takes the device resolves with the cached
   await client.close();
 });
 
-test("a twin document over maxPacketBytes: reported, the GET times out and is asked again later; the connection stays", async () => {
+test("a twin document over maxPacketBytes fails its GET at once with MQTT_TOO_LARGE, reported once and not asked again while connected; the connection stays", async () => {
   const { platform, client, events } = setup({ maxPacketBytes: 300, keepAliveSeconds: 0, sasTtlSeconds: 30 * 86400 }, true);
   const connecting = client.connect();
   const { publishes } = serve(platform.lastSocket);
   await connecting;
   const socket = platform.lastSocket;
   const [get] = twinGets(socket, publishes.concat(socket.received()));
-  publishTo(socket, "$iothub/twin/res/200/?$rid=" + rid(get.topic), { desired: { big: "x".repeat(400), $version: 2 }, reported: { $version: 1 } });
+  const tooLarge = { desired: { big: "x".repeat(400), $version: 2 }, reported: { $version: 1 } };
+  publishTo(socket, "$iothub/twin/res/200/?$rid=" + rid(get.topic), tooLarge);
   await platform.settle();
   const errors = () => events.filter((e) => e[0] === "error").map((e) => e[1].code);
-  assert.equal(errors(), ["MQTT_TOO_LARGE"]);
+  assert.equal(errors(), ["MQTT_TOO_LARGE"], "once: from the failed resync, naming the topic");
   assert.match(events.find((e) => e[0] === "error")![1].message, "$iothub/twin/res/200/");
-  // Nothing of it was taken for an answer: the GET waits out its timeout, then is sent again.
-  platform.advance(30000 + 10000);
+  // Asked again it would only come too large again: no re-asking (no TWIN_TIMEOUT later either).
+  platform.advance(2 * 3600 * 1000);
   await platform.settle();
-  const again = twinGets(socket);
-  assert.ok(again.length >= 1, "asked again");
-  publishTo(socket, "$iothub/twin/res/200/?$rid=" + rid(again[again.length - 1].topic), { desired: { rate: 2, $version: 2 }, reported: { $version: 1 } });
+  assert.equal(twinGets(socket), [], "no GET again while connected");
+  assert.equal(errors(), ["MQTT_TOO_LARGE"]);
+  // An application's own getTwin() hears the same, at once.
+  const asked = client.getTwin().then(() => "twin", (error) => error.code);
   await platform.settle();
-  assert.equal(desiredEvents(events), [[2, 2, true]]);
+  const [own] = twinGets(socket);
+  publishTo(socket, "$iothub/twin/res/200/?$rid=" + rid(own.topic), tooLarge);
+  assert.is(await asked, "MQTT_TOO_LARGE");
   assert.not.ok(events.some((e) => e[0] === "disconnected"), "on the one connection");
+  // A patch small enough still arrives.
+  publishTo(socket, "$iothub/twin/PATCH/properties/desired/?$version=3", { rate: 3, $version: 3 });
+  await platform.settle();
+  assert.equal(desiredEvents(events), [[3, 3, false]]);
 });
 
 test("failed attempts of any kind provision again only after 10 minutes of them: a few minutes offline do not", async () => {

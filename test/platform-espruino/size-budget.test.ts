@@ -67,9 +67,11 @@ const BUDGET_BYTES = 16000;
  * and again (-250 main, -350 total): the session's and driver's own method names are renamed.
  * Then +200 (main): connectViaDps and a client provisioning again take only IoT Hub names as an
  * assignment (the interpreter's TLS checks no certificate: an impersonated DPS could otherwise
- * send the device, with its SAS tokens, to any host); a PUBLISH decoded in one object literal. */
+ * send the device, with its SAS tokens, to any host); a PUBLISH decoded in one object literal.
+ * The total then +50 (hub, within its budget): a twin answer over maxPacketBytes fails its request
+ * at once, where it was asked again three times, each too large, then timed out. */
 const MAIN_CEILING_BYTES = 27700;
-const TOTAL_CEILING_BYTES = 50850;
+const TOTAL_CEILING_BYTES = 50900;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");
