@@ -243,6 +243,37 @@ test("a PUBLISH over the limit comes out with its topic and id, an empty payload
   }
 }));
 
+test("random streams of PUBLISHes over and under the limit, with acks between, randomly chunked: each comes out as it should", () => {
+  const random = seededRandom(2026);
+  for (let round = 0; round < 200; round++) {
+    const limit = randomInt(random, 40, 400);
+    const packets: any[] = [];
+    const expected: any[] = [];
+    for (let n = randomInt(random, 1, 12); n > 0; n--) {
+      if (random() < 0.2) {
+        const id = randomInt(random, 1, 65535);
+        packets.push({ cmd: "puback", messageId: id });
+        expected.push(["puback", id]);
+        continue;
+      }
+      const qos = random() < 0.5 ? 0 : 1;
+      const topic = "t/" + randomText(random, 20).replace(/[+#\u0000]/g, "x");
+      const payload = Buffer.from(randomBytes(random, randomInt(random, 0, 3 * limit)));
+      const messageId = qos ? randomInt(random, 1, 65535) : undefined;
+      packets.push({ cmd: "publish", topic, payload, qos, messageId, dup: false, retain: false });
+      const size = generateWithMqttPacket(packets[packets.length - 1]).length;
+      expected.push(["publish", topic, messageId, size > limit ? 0 : payload.length, size > limit ? size : undefined]);
+    }
+    const stream = new Uint8Array(Buffer.concat(packets.map((p) => generateWithMqttPacket(p))));
+    // Every topic fits the limit (or the stream is refused, which another test covers).
+    if (packets.some((p) => p.cmd === "publish" && Buffer.byteLength(p.topic) + 9 > limit)) continue;
+    const decoded: MqttPacket[] = [];
+    const decoder = decoderInto(decoded, limit);
+    for (const chunk of splitRandomly(random, stream, randomInt(random, 1, 2 * limit))) assert.is(decoder.push(chunk), undefined, "round " + round);
+    assert.equal(decoded.map((p: any) => (p.cmd === "puback" ? ["puback", p.messageId] : ["publish", p.topic, p.messageId, p.payload.length, p.dropped])), expected, "round " + round);
+  }
+});
+
 test("an oversized PUBLISH is out only after its last byte, and its body is never buffered", () => {
   const packets: MqttPacket[] = [];
   const decoder = decoderInto(packets, 100);
