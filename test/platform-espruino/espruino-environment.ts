@@ -29,6 +29,17 @@ import { createHash, randomInt } from "node:crypto";
 import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import vm from "node:vm";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** The shipped Storage modules (dist/espruino), by the name a device stores them under (file name
+ * minus .min.js). Tests run from the project root (test/run.mjs). */
+export function shippedStorage(): Record<string, string> {
+  const dir = join(process.cwd(), "dist/espruino");
+  const storage: Record<string, string> = {};
+  for (const file of readdirSync(dir)) if (file.endsWith(".min.js")) storage[file.slice(0, -".min.js".length)] = readFileSync(join(dir, file), "utf8");
+  return storage;
+}
 
 /** Globals Espruino has that the stripped realm keeps (its own intrinsics). */
 const KEPT_GLOBALS = [

@@ -5,17 +5,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { startSimulator } from "../../simulator/index";
-import { EspruinoEnvironment } from "./espruino-environment";
-
-function shippedStorage(): Record<string, string> {
-  const dir = join(process.cwd(), "dist/espruino");
-  const storage: Record<string, string> = {};
-  for (const file of readdirSync(dir)) if (file.endsWith(".min.js")) storage[file.slice(0, -".min.js".length)] = readFileSync(join(dir, file), "utf8");
-  return storage;
-}
+import { EspruinoEnvironment, shippedStorage } from "./espruino-environment";
 
 test("connectViaDps refuses an assigned host that is no IoT hub name: DPS_BAD_RESPONSE, retryable, and no connection to it", async () => {
   const sim = await startSimulator({ dps: { retryAfterSeconds: 0 }, hubs: ["rogue-hub.example.com"] });

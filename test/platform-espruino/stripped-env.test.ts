@@ -8,22 +8,13 @@ import * as assert from "uvu/assert";
 import { createPrivateKey, randomBytes, X509Certificate } from "node:crypto";
 import { buildSync } from "esbuild";
 import { createCertificateAuthority, issueClientCertificate } from "../../simulator/certificates";
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startSimulator, type Simulator } from "../../simulator/index";
 import { guardProcess } from "../helpers/process-guard";
 import { waitFor } from "../helpers/wait-for";
-import { EspruinoEnvironment } from "./espruino-environment";
+import { EspruinoEnvironment, shippedStorage } from "./espruino-environment";
 
 const MAIN = "azure-iot-mqtt-lite";
-const distEspruino = join(process.cwd(), "dist/espruino"); // test/run.mjs runs from the project root
-
-/** The shipped Storage modules, by the name a device stores them under (file name minus .min.js). */
-function shippedStorage(): Record<string, string> {
-  const storage: Record<string, string> = {};
-  for (const file of readdirSync(distEspruino)) if (file.endsWith(".min.js")) storage[file.slice(0, -".min.js".length)] = readFileSync(join(distEspruino, file), "utf8");
-  return storage;
-}
 
 // A firmware as a device would run it, in plain ES5-ish JavaScript: everything it does goes through
 // require("azure-iot-mqtt-lite"). It reports back only through the object it returns.
