@@ -223,7 +223,7 @@ export class DpsClient {
         // The connection may have ended in the same chunk as its CONNACK ("closed" follows).
         if (!driver.session.connected) return;
         if (!this.step_({ step: "connected", atMs: 0 })) return;
-        driver.session.subscribe([{ topic: DpsTopic.Responses, qos: 1 }]);
+        driver.session.subscribe([{ topic: DpsTopic.Responses, qos: 1 }], this.platform_.now());
         return driver.pump();
       case "subscribed":
         if (this.step_({ step: "subscribed", atMs: 0 })) this.sendRequest_();
@@ -256,10 +256,10 @@ export class DpsClient {
     const options = this.options_;
     if (this.operationId_) {
       if (!this.step_({ step: "poll", operationId: this.operationId_, atMs: 0 })) return;
-      driver.session.publish(dpsPollTopic(rid, this.operationId_), "", 1);
+      driver.session.publish(dpsPollTopic(rid, this.operationId_), "", 1, this.platform_.now());
     } else {
       if (!this.step_({ step: "register", atMs: 0 })) return;
-      driver.session.publish(dpsRegisterTopic(rid), this.request_, 1);
+      driver.session.publish(dpsRegisterTopic(rid), this.request_, 1, this.platform_.now());
     }
     driver.pump();
     this.responseTimer_ = this.clearTimer_(this.responseTimer_);

@@ -325,7 +325,7 @@ export class HubClient {
       const qos = settings.qos === undefined ? 1 : settings.qos;
       if (qos !== 0 && qos !== 1) throw liteError("MQTT_BAD_QOS", "telemetry QoS " + qos);
       if (this.state_ === State.Closed) throw clientClosed();
-      const id = this.session_.publish(topic, body, qos);
+      const id = this.session_.publish(topic, body, qos, this.platform_.now());
       const settled = new Promise<void>((resolve, reject) => {
         this.telemetry_[id] = { resolve, reject };
       });
@@ -421,7 +421,7 @@ export class HubClient {
         ];
         // Modules receive no cloud-to-device messages.
         if (this.hub_.identity.moduleId === undefined) subscriptions.unshift({ topic: identityPath(this.hub_.identity) + "/messages/devicebound/#", qos: 1 });
-        this.subscribeId_ = this.session_.subscribe(subscriptions);
+        this.subscribeId_ = this.session_.subscribe(subscriptions, this.platform_.now());
         return this.driver_.pump();
       }
       case "subscribed":
@@ -670,7 +670,7 @@ export class HubClient {
   /** @internal For TwinRequests and method replies: sends a twin request or method response on
    * this connection now; false when not ready. */
   publishRequest_(topic: string, payload: string | Uint8Array): boolean {
-    if (this.state_ !== State.Ready || !this.session_.sendNow(topic, payload)) return false;
+    if (this.state_ !== State.Ready || !this.session_.sendNow(topic, payload, this.platform_.now())) return false;
     this.driver_.pump();
     return true;
   }

@@ -4,7 +4,9 @@
 // connections, as MQTT sessions do (4.1): unacknowledged QoS 1 publishes are re-sent with DUP on
 // the next connection, and the bounded offline queue keeps publishes made while disconnected.
 // Blame decides the channel: misuse of a command throws at once; anything the peer, the link or
-// time did arrives as an event. receive() and handleTimeout() never throw.
+// time did arrives as an event. receive() and handleTimeout() never throw. Every input and every
+// command that may send takes the time: a deadline counted from the last input instead (minutes
+// ago on a quiet link) would already be over when the packet leaves.
 // Written for size as well as clarity: every method here is a JsVar on an Espruino device.
 import { liteError, type LiteError } from "./errors";
 import { checkClientOptions } from "./identity";
@@ -38,6 +40,8 @@ export type SessionEvent =
   /** A PUBLISH over maxPacketBytes: acknowledged (QoS 1) and dropped unread; `error` says so. */
   | { type: "dropped"; packet: PublishPacket; error: LiteError }
   | { type: "published"; id: number }
+  /** Only when disconnect(failure) gives up the queue: an unacknowledged QoS 1 publish otherwise
+   * stays until its PUBACK, across connections. */
   | { type: "publishFailed"; id: number; error: LiteError }
   | { type: "subscribed"; id: number; granted: number[] }
   /** A SUBSCRIBE was refused (SUBACK 0x80), timed out, or was lost with the link. */
@@ -203,12 +207,12 @@ export class MqttSession {
       this.send_(encodePingreq());
       this.answerDeadline_ = now + this.ackTimeoutMs_;
     }
+    // A PUBACK overdue on a connection that otherwise seems alive: the link is taken for dead,
+    // as for a PINGRESP. The publish is kept and goes again, flagged DUP, on the next connection
+    // (4.4); failed here instead, a message the hub did receive would be lost to a link that
+    // keep-alive notices only minutes later, and an application retrying would send it twice.
     for (let i = 0; i < this.queue_.length; i++) {
-      const entry = this.queue_[i];
-      if (entry.deadline_ >= 0 && now >= entry.deadline_) {
-        this.removeAt_(i--);
-        this.events_.push({ type: "publishFailed", id: entry.id_, error: timeout("PUBACK") });
-      }
+      if (this.queue_[i].deadline_ >= 0 && now >= this.queue_[i].deadline_) return this.close_(timeout("PUBACK"));
     }
     for (let i = 0; i < this.acks_.length; i++) {
       const ack = this.acks_[i];
@@ -227,11 +231,12 @@ export class MqttSession {
    * packet id for QoS 1). Sent at once when connected and the inflight window has room,
    * otherwise kept in the bounded queue. Throws QUEUE_FULL when the queue is at its bounds.
    */
-  publish(topic: string, payload: Uint8Array | string, qos: QoS, retain?: boolean): number {
+  publish(topic: string, payload: Uint8Array | string, qos: QoS, now: number): number {
     const options = this.options_;
+    this.now_ = now;
     if (this.queue_.length >= (options.maxQueuedMessages || 100)) throw liteError("QUEUE_FULL", "queue full: " + this.queue_.length + " messages");
     const id = qos > 0 ? this.nextPacketId_() : --this.lastLocalId_;
-    const bytes = encodePublish({ cmd: "publish", topic, payload, qos, dup: false, retain: !!retain, messageId: qos > 0 ? id : undefined });
+    const bytes = encodePublish({ cmd: "publish", topic, payload, qos, dup: false, retain: false, messageId: qos > 0 ? id : undefined });
     const maxBytes = options.maxQueuedBytes || 1048576;
     if (this.queuedBytes_ + bytes.length > maxBytes) throw liteError("QUEUE_FULL", "queue full: " + maxBytes + " bytes");
     this.queue_.push({ id_: id, qos_: qos, bytes_: bytes, deadline_: -1 });
@@ -246,16 +251,18 @@ export class MqttSession {
    * count against its bounds, and are never carried to a later connection, where their `$rid`
    * would be stale. Returns false when not connected.
    */
-  sendNow(topic: string, payload: Uint8Array | string): boolean {
+  sendNow(topic: string, payload: Uint8Array | string, now: number): boolean {
     if (this.state_ !== State.Connected) return false;
+    this.now_ = now;
     this.send_(encodePublish({ cmd: "publish", topic, payload, qos: 0, dup: false, retain: false }));
     return true;
   }
 
   /** Sends SUBSCRIBE when connected (throws NOT_CONNECTED otherwise); returns its packet id. The
    * array is kept until the SUBACK: do not change it meanwhile. */
-  subscribe(subscriptions: Subscription[]): number {
+  subscribe(subscriptions: Subscription[], now: number): number {
     if (this.state_ !== State.Connected) throw liteError("NOT_CONNECTED", "not connected");
+    this.now_ = now;
     const id = this.nextPacketId_();
     this.send_(encodeSubscribe({ cmd: "subscribe", messageId: id, subscriptions }));
     // Kept as given, not copied: a device subscribes at its connection's memory peak.
@@ -416,7 +423,7 @@ export class MqttSession {
           return this.flush_();
         }
       }
-      // A late PUBACK for a publish that already timed out: nothing to settle.
+      // A PUBACK for no publish in flight (one from an earlier connection): nothing to settle.
     } else if (packet.cmd === "suback") {
       for (let i = 0; i < this.acks_.length; i++) {
         const ack = this.acks_[i];

@@ -179,6 +179,22 @@ test("429 with retry-after: the same request again after the wait, on the same c
   assert.equal([retry.reason, retry.delayMs], ["DPS_THROTTLED", 7000]);
 });
 
+test("429 with a retry-after longer than the request timeout: the request sent again waits its own full timeout for PUBACK and answer", async () => {
+  const { platform, outcome, steps } = start();
+  const socket = platform.lastSocket;
+  const register = acceptUntilRegister(socket);
+  respond(socket, 429, rid(register.topic), { errorCode: 429001, message: "throttled", trackingId: "t" }, 40);
+  platform.advance(40000);
+  const [again] = socket.received();
+  assert.ok(again.topic.startsWith("$dps/registrations/PUT/iotdps-register/"));
+  platform.advance(50);
+  socket.send({ cmd: "puback", messageId: again.messageId });
+  respond(socket, 200, rid(again.topic), ASSIGNED);
+  assert.ok((await outcome())!.result, "assigned, on the same connection");
+  assert.is(platform.sockets.length, 1);
+  assert.equal(steps.filter((s) => s.step === "retry").map((s) => s.reason), ["DPS_THROTTLED"]);
+});
+
 test("500 without retry-after: backoff with jitter, then success", async () => {
   const { platform, outcome, steps } = start();
   const socket = platform.lastSocket;

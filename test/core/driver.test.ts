@@ -49,7 +49,7 @@ test("a listener may give commands from inside an event (re-entrant pump)", () =
   const session = new MqttSession({ clientId: "dev" });
   const driver = new SessionDriver(platform, session, (event) => {
     if (event.type === "connected") {
-      session.subscribe([{ topic: "a/#", qos: 1 }]);
+      session.subscribe([{ topic: "a/#", qos: 1 }], platform.now());
       driver.pump();
     }
   });
@@ -179,17 +179,17 @@ test("a socket that refuses more holds publishes in the session's bounded queue 
   socket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
   socket.received();
   socket.congested = true;
-  const first = session.publish("t", "0", 0);
+  const first = session.publish("t", "0", 0, platform.now());
   driver.pump();
   // That write was refused (over the high-water mark): nothing more goes to the socket.
   assert.equal(socket.received().map((p) => p.payload.toString()), ["0"]);
   assert.equal(events.filter((e) => e.type === "published").map((e) => (e as { id: number }).id), [first]);
-  const second = session.publish("t", "1", 1);
-  session.publish("t", "2", 0);
-  session.publish("t", "3", 0);
+  const second = session.publish("t", "1", 1, platform.now());
+  session.publish("t", "2", 0, platform.now());
+  session.publish("t", "3", 0, platform.now());
   driver.pump();
   assert.equal(socket.received(), [], "held while the socket is full");
-  assert.throws(() => session.publish("t", "4", 0), (error: { code?: string }) => error.code === "QUEUE_FULL", "the producer is stopped by the queue's bound");
+  assert.throws(() => session.publish("t", "4", 0, platform.now()), (error: { code?: string }) => error.code === "QUEUE_FULL", "the producer is stopped by the queue's bound");
   platform.advance(60000);
   assert.not.ok(events.some((e) => e.type === "publishFailed"), "no PUBACK deadline runs for a publish not handed over");
   socket.received();
@@ -197,7 +197,7 @@ test("a socket that refuses more holds publishes in the session's bounded queue 
   assert.equal(socket.received().filter((p) => p.cmd === "publish").map((p) => [p.payload.toString(), p.qos]), [["1", 1], ["2", 0], ["3", 0]]);
   socket.send({ cmd: "puback", messageId: second });
   assert.ok(events.some((e) => e.type === "published" && e.id === second));
-  assert.is(session.publish("t", "5", 0) < 0, true, "room again");
+  assert.is(session.publish("t", "5", 0, platform.now()) < 0, true, "room again");
 });
 
 test("a drain from a socket already replaced changes nothing", () => {
@@ -207,7 +207,7 @@ test("a drain from a socket already replaced changes nothing", () => {
   old.accept();
   old.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
   old.congested = true;
-  session.publish("t", "a", 0);
+  session.publish("t", "a", 0, platform.now());
   driver.pump();
   old.drop();
   driver.open({ host: "h", port: 1 });
@@ -215,9 +215,9 @@ test("a drain from a socket already replaced changes nothing", () => {
   fresh.accept();
   fresh.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
   fresh.congested = true;
-  session.publish("t", "b", 0);
+  session.publish("t", "b", 0, platform.now());
   driver.pump();
-  session.publish("t", "c", 0);
+  session.publish("t", "c", 0, platform.now());
   driver.pump();
   assert.equal(fresh.received().filter((p) => p.cmd === "publish").map((p) => p.payload.toString()), ["b"]);
   driver.drained(old);

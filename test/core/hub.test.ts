@@ -62,6 +62,28 @@ test("telemetry: property bag with system properties, settles on PUBACK; JSON ge
   assert.ok(settled);
 });
 
+test("telemetry sent after a quiet spell settles on its PUBACK: its deadline counts from the send, not the last packet in", async () => {
+  const { platform, client } = setup();
+  const connecting = client.connect();
+  const socket = platform.lastSocket;
+  serve(socket);
+  await connecting;
+  // A device's telemetry every 100 s; keep-alive (240 s) sends nothing in between.
+  for (let round = 1; round <= 3; round++) {
+    platform.advance(100000);
+    let outcome = "pending";
+    client.sendTelemetry({ round }).then(() => (outcome = "sent"), (error) => (outcome = error.code));
+    const [publish] = socket.received();
+    platform.advance(50);
+    await platform.settle();
+    assert.is(outcome, "pending", "round " + round + ": waiting for its PUBACK");
+    socket.send({ cmd: "puback", messageId: publish.messageId });
+    await platform.settle();
+    assert.is(outcome, "sent", "round " + round);
+  }
+  assert.ok(client.connected);
+});
+
 test("telemetry refused before sending: over 256 KB, QoS 2, a '$.' property, a non-string value", async () => {
   const { platform, client } = setup();
   const checks: Array<[Promise<void>, string]> = [

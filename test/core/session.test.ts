@@ -107,7 +107,7 @@ test("keep-alive: PINGREQ after a silent period; PINGRESP keeps the link; silenc
 test("a large packet arriving slowly holds back the PINGRESP and PUBACK behind it: no timeout while its bytes flow, one when they stop", () => {
   const session = connected({ keepAliveSeconds: 10, ackTimeoutMs: 4000 }, 0);
   session.handleTimeout(10000); // PINGREQ
-  const id = session.publish("t", "x", 1);
+  const id = session.publish("t", "x", 1, 10000);
   assert.equal(drain(session).packets.map((p) => p.cmd), ["pingreq", "publish"]);
   // 60 KB at about 1 KB/s, the PUBACK and PINGRESP queued behind it.
   const big = generateWithMqttPacket({ cmd: "publish", topic: "devices/dev-1/messages/devicebound/", payload: Buffer.alloc(60000, 7), qos: 0 });
@@ -137,7 +137,7 @@ test("keep-alive counts silence either way: sending QoS 0 with nothing coming ba
   const session = connected({ keepAliveSeconds: 10, ackTimeoutMs: 4000 }, 0);
   for (let t = 4000; t < 10000; t += 4000) {
     session.handleTimeout(t);
-    session.publish("t", "q0", 0);
+    session.publish("t", "q0", 0, t);
     drain(session);
   }
   session.handleTimeout(10000);
@@ -157,8 +157,8 @@ test("keep-alive 0 sends no pings", () => {
 
 test("QoS 1 publish settles on PUBACK; QoS 0 settles when written", () => {
   const session = connected();
-  const id = session.publish("devices/dev-1/messages/events/", "hello", 1);
-  const zero = session.publish("devices/dev-1/messages/events/", new Uint8Array([1, 2]), 0);
+  const id = session.publish("devices/dev-1/messages/events/", "hello", 1, 1000);
+  const zero = session.publish("devices/dev-1/messages/events/", new Uint8Array([1, 2]), 0, 1000);
   const out = drain(session);
   assert.equal(out.packets.map((p) => [p.cmd, p.qos, p.messageId]), [["publish", 1, id], ["publish", 0, undefined]]);
   assert.equal(out.events, [{ type: "published", id: zero }]);
@@ -168,38 +168,63 @@ test("QoS 1 publish settles on PUBACK; QoS 0 settles when written", () => {
   assert.is(session.queuedMessages, 0);
 });
 
-test("a QoS 1 publish with no PUBACK fails with PUBACK_TIMEOUT; a late PUBACK is ignored", () => {
-  const session = connected({ ackTimeoutMs: 3000, keepAliveSeconds: 0 }, 0);
-  const id = session.publish("t", "x", 1);
+test("a QoS 1 publish with no PUBACK ends the connection (PUBACK_TIMEOUT) and goes again, flagged DUP, on the next", () => {
+  const session = connected({ ackTimeoutMs: 3000, keepAliveSeconds: 0, clean: false }, 0);
+  const id = session.publish("t", "x", 1, 0);
   drain(session);
   assert.is(session.nextDeadline(), 3000);
+  session.handleTimeout(2999);
+  assert.ok(session.connected);
   session.handleTimeout(3000);
   const events = drain(session).events as any[];
-  assert.equal(events.map((e) => [e.type, e.id, e.error.code]), [["publishFailed", id, "PUBACK_TIMEOUT"]]);
-  feed(session, { cmd: "puback", messageId: id }, 3100);
-  assert.is(drain(session).events.length, 0);
-  assert.ok(session.connected, "a late PUBACK is not a protocol error");
+  assert.equal(events.map((e) => [e.type, e.error && e.error.code]), [["closed", "PUBACK_TIMEOUT"]], "the link is taken for dead; the publish is not failed");
+  assert.ok(events[0].error.retryable);
+  assert.is(session.queuedMessages, 1, "kept");
+  session.connectionOpened(5000, "p2");
+  feed(session, { cmd: "connack", sessionPresent: true, returnCode: 0 }, 5010);
+  const resent = drain(session).packets.filter((p) => p.cmd === "publish");
+  assert.equal(resent.map((p) => [p.messageId, p.dup, p.payload.toString()]), [[id, true, "x"]]);
+  feed(session, { cmd: "puback", messageId: id }, 5100);
+  assert.equal(drain(session).events, [{ type: "published", id }]);
+});
+
+test("a publish's PUBACK deadline counts from when it is sent, however long the link was quiet before", () => {
+  const session = connected({ ackTimeoutMs: 30000, keepAliveSeconds: 240 }, 1000);
+  // Nothing in or out for 100 s (telemetry once a minute or less, keep-alive 240 s).
+  const id = session.publish("t", "x", 1, 101000);
+  assert.equal(drain(session).packets.map((p) => p.cmd), ["publish"]);
+  assert.is(session.nextDeadline(), 131000, "30 s from the publish, not from the last packet received");
+  session.handleTimeout(101050); // the timer the driver arms for that deadline, early: nothing due
+  feed(session, { cmd: "puback", messageId: id }, 101100);
+  assert.equal(drain(session).events, [{ type: "published", id }]);
+  // A SUBSCRIBE's and a request's send times count the same way.
+  session.subscribe([{ topic: "a", qos: 1 }], 200000);
+  assert.is(session.nextDeadline(), 230000);
+  session.sendNow("r", "", 250000);
+  feed(session, { cmd: "suback", messageId: 2, granted: [1] }, 250000);
+  drain(session);
+  assert.is(session.nextDeadline(), 250000 + 240000, "keep-alive counts from the last packet sent");
 });
 
 test("packet ids run 1..65535, wrap to 1, and skip ids still in use", () => {
   const session = connected({ maxInflight: 70000, maxQueuedMessages: 70000, maxQueuedBytes: 1e9, keepAliveSeconds: 0 });
-  const first = session.publish("t", "", 1);
+  const first = session.publish("t", "", 1, 1000);
   assert.is(first, 1);
   for (let i = 2; i <= 65535; i++) {
-    const id = session.publish("t", "", 1);
+    const id = session.publish("t", "", 1, 1000);
     if (id !== 1 && id !== 2) feed(session, { cmd: "puback", messageId: id }, 2000);
     if (i === 65535) assert.is(id, 65535);
     drain(session);
   }
   // Ids 1 and 2 are unacknowledged, so the wrap goes on to 3.
-  assert.is(session.publish("t", "", 1), 3);
+  assert.is(session.publish("t", "", 1, 2000), 3);
   feed(session, { cmd: "puback", messageId: 1 }, 3000);
-  assert.is(session.subscribe([{ topic: "a", qos: 1 }]), 4);
+  assert.is(session.subscribe([{ topic: "a", qos: 1 }], 3000), 4);
 });
 
 test("the inflight window holds publishes back until PUBACKs free it", () => {
   const session = connected({ maxInflight: 2 });
-  const ids = [session.publish("t", "1", 1), session.publish("t", "2", 1), session.publish("t", "3", 1)];
+  const ids = [session.publish("t", "1", 1, 1000), session.publish("t", "2", 1, 1000), session.publish("t", "3", 1, 1000)];
   assert.equal(drain(session).packets.map((p) => p.messageId), [ids[0], ids[1]]);
   feed(session, { cmd: "puback", messageId: ids[0] }, 1100);
   const out = drain(session);
@@ -209,8 +234,8 @@ test("the inflight window holds publishes back until PUBACKs free it", () => {
 
 test("a PUBACK naming a publish not sent yet (held back by the window) settles nothing, and it still goes out", () => {
   const session = connected({ maxInflight: 1 });
-  const first = session.publish("t", "1", 1);
-  const second = session.publish("t", "2", 1);
+  const first = session.publish("t", "1", 1, 1000);
+  const second = session.publish("t", "2", 1, 1000);
   assert.equal(drain(session).packets.map((p) => p.messageId), [first]);
   feed(session, { cmd: "puback", messageId: second }, 1100);
   assert.equal(drain(session).events, [], "not published: it was never sent");
@@ -223,7 +248,7 @@ test("a PUBACK naming a publish not sent yet (held back by the window) settles n
 test("the byte bound counts only what is held: acknowledged publishes give their bytes back", () => {
   const session = connected({ maxQueuedBytes: 100 });
   for (let i = 0; i < 20; i++) {
-    const id = session.publish("t", new Uint8Array(60), 1);
+    const id = session.publish("t", new Uint8Array(60), 1, 1000);
     drain(session);
     feed(session, { cmd: "puback", messageId: id }, 1100 + i);
     assert.equal(drain(session).events, [{ type: "published", id }], "message " + i);
@@ -232,14 +257,14 @@ test("the byte bound counts only what is held: acknowledged publishes give their
 
 test("offline: publishes queue while disconnected, go out after CONNACK, and the queue is bounded", () => {
   const session = new MqttSession({ clientId: "c", username: "u", maxQueuedMessages: 3, maxQueuedBytes: 1000 });
-  const a = session.publish("t", "a", 1);
-  session.publish("t", "b", 0);
+  const a = session.publish("t", "a", 1, 0);
+  session.publish("t", "b", 0, 0);
   assert.is(drain(session).packets.length, 0, "nothing is written without a connection");
-  session.publish("t", "c", 1);
-  assert.is(errorCode(() => session.publish("t", "d", 1)), "QUEUE_FULL");
+  session.publish("t", "c", 1, 0);
+  assert.is(errorCode(() => session.publish("t", "d", 1, 0)), "QUEUE_FULL");
   const bytesBound = new MqttSession({ clientId: "c", maxQueuedBytes: 100 });
-  bytesBound.publish("t", new Uint8Array(60), 1);
-  assert.is(errorCode(() => bytesBound.publish("t", new Uint8Array(60), 1)), "QUEUE_FULL");
+  bytesBound.publish("t", new Uint8Array(60), 1, 0);
+  assert.is(errorCode(() => bytesBound.publish("t", new Uint8Array(60), 1, 0)), "QUEUE_FULL");
   session.connectionOpened(0, "p");
   assert.equal(drain(session).packets.map((p) => p.cmd), ["connect"], "publishes wait for CONNACK");
   feed(session, { cmd: "connack", sessionPresent: false, returnCode: 0 }, 10);
@@ -251,7 +276,7 @@ test("offline: publishes queue while disconnected, go out after CONNACK, and the
 
 test("after a lost connection, unacknowledged QoS 1 publishes are re-sent with DUP and the same id", () => {
   const session = connected({ clean: false });
-  const id = session.publish("t", "important", 1);
+  const id = session.publish("t", "important", 1, 1000);
   const original = drain(session).packets[0];
   assert.is(original.dup, false);
   session.connectionClosed(2000);
@@ -270,7 +295,7 @@ test("after a lost connection, unacknowledged QoS 1 publishes are re-sent with D
 
 test("DUP goes on a copy: the bytes handed to the first socket never change under it", () => {
   const session = connected({ clean: false });
-  session.publish("t", "important", 1);
+  session.publish("t", "important", 1, 1000);
   const first = session.pollTransmit()!;
   const firstCopy = Array.from(first);
   drain(session);
@@ -324,13 +349,13 @@ test("inbound QoS 1 is delivered then acknowledged; QoS 0 needs no PUBACK; QoS 2
 
 test("SUBSCRIBE: granted, refused (0x80), mismatched SUBACK, timeout, and lost with the link", () => {
   const session = connected({ ackTimeoutMs: 1000, keepAliveSeconds: 0 }, 0);
-  const ok = session.subscribe([{ topic: "$iothub/twin/res/#", qos: 0 }, { topic: "$iothub/methods/POST/#", qos: 1 }]);
+  const ok = session.subscribe([{ topic: "$iothub/twin/res/#", qos: 0 }, { topic: "$iothub/methods/POST/#", qos: 1 }], 0);
   const subscribe = drain(session).packets[0];
   assert.equal(subscribe.subscriptions, [{ topic: "$iothub/twin/res/#", qos: 0 }, { topic: "$iothub/methods/POST/#", qos: 1 }]);
   feed(session, { cmd: "suback", messageId: ok, granted: [0, 1] }, 10);
   assert.equal(drain(session).events, [{ type: "subscribed", id: ok, granted: [0, 1] }]);
 
-  const refused = session.subscribe([{ topic: "a", qos: 1 }, { topic: "forbidden/#", qos: 1 }]);
+  const refused = session.subscribe([{ topic: "a", qos: 1 }, { topic: "forbidden/#", qos: 1 }], 10);
   drain(session);
   feed(session, { cmd: "suback", messageId: refused, granted: [1, 0x80] }, 20);
   const failure = drain(session).events[0] as any;
@@ -338,19 +363,19 @@ test("SUBSCRIBE: granted, refused (0x80), mismatched SUBACK, timeout, and lost w
   assert.is(failure.error.code, "SUBSCRIBE_REFUSED");
   assert.ok(failure.error.message.includes("forbidden/#"), "names the refused filter");
 
-  const silent = session.subscribe([{ topic: "b", qos: 0 }]);
+  const silent = session.subscribe([{ topic: "b", qos: 0 }], 20);
   drain(session);
   session.handleTimeout(1020);
   const timeout = drain(session).events[0] as any;
   assert.equal([timeout.type, timeout.id, timeout.error.code], ["subscribeFailed", silent, "SUBACK_TIMEOUT"]);
 
-  const lost = session.subscribe([{ topic: "c", qos: 0 }]);
+  const lost = session.subscribe([{ topic: "c", qos: 0 }], 1020);
   session.connectionClosed(1100);
   const events = drain(session).events as any[];
   assert.equal(events.map((e) => [e.type, e.id, e.error.code]), [["subscribeFailed", lost, "CONNECTION_LOST"], ["closed", undefined, "CONNECTION_LOST"]]);
 
   const again = connected();
-  const mismatch = again.subscribe([{ topic: "a", qos: 0 }]);
+  const mismatch = again.subscribe([{ topic: "a", qos: 0 }], 1000);
   feed(again, { cmd: "suback", messageId: mismatch, granted: [0, 0] }, 1100);
   const events2 = drain(again).events as any[];
   assert.equal(events2.map((e) => [e.type, e.id, e.error.code]), [["subscribeFailed", mismatch, "MQTT_PROTOCOL_ERROR"], ["closed", undefined, "MQTT_PROTOCOL_ERROR"]]);
@@ -366,9 +391,9 @@ test("a password the session cannot send ends that connection as an event, not a
 
 test("commands that need a connection throw NOT_CONNECTED", () => {
   const session = new MqttSession({ clientId: "c" });
-  assert.is(errorCode(() => session.subscribe([{ topic: "a", qos: 0 }])), "NOT_CONNECTED");
+  assert.is(errorCode(() => session.subscribe([{ topic: "a", qos: 0 }], 0)), "NOT_CONNECTED");
   session.connectionOpened(0, undefined);
-  assert.is(errorCode(() => session.subscribe([{ topic: "a", qos: 0 }])), "NOT_CONNECTED", "not before CONNACK either");
+  assert.is(errorCode(() => session.subscribe([{ topic: "a", qos: 0 }], 0)), "NOT_CONNECTED", "not before CONNACK either");
 });
 
 test("the server breaking the protocol closes the connection with a typed error", () => {
@@ -386,7 +411,7 @@ test("the server breaking the protocol closes the connection with a typed error"
 
 test("disconnect: DISCONNECT then a clean 'closed'; with a failure every queued publish settles", () => {
   const session = connected();
-  const id = session.publish("t", "x", 1);
+  const id = session.publish("t", "x", 1, 1000);
   drain(session);
   session.disconnect();
   const clean = drain(session);

@@ -69,9 +69,12 @@ const BUDGET_BYTES = 16000;
  * assignment (the interpreter's TLS checks no certificate: an impersonated DPS could otherwise
  * send the device, with its SAS tokens, to any host); a PUBLISH decoded in one object literal.
  * The total then +50 (hub, within its budget): a twin answer over maxPacketBytes fails its request
- * at once, where it was asked again three times, each too large, then timed out. */
+ * at once, where it was asked again three times, each too large, then timed out. Then the total
+ * +50: the session's commands take the time (a QoS 1 publish after a quiet minute had a PUBACK
+ * deadline already over, and failed every message), and an overdue PUBACK ends the connection so
+ * the message goes again, where it was failed (the main module 3 bytes larger for both). */
 const MAIN_CEILING_BYTES = 27700;
-const TOTAL_CEILING_BYTES = 50900;
+const TOTAL_CEILING_BYTES = 50950;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");

@@ -46,7 +46,7 @@ test("QoS 0 publishes to a server that stops reading: QUEUE_FULL, not an unbound
     while (!refused && sent < 256 * 1024) {
       for (let i = 0; i < 64 && !refused; i++) {
         try {
-          session.publish("t", String(sent).padStart(8, "0") + filler, 0);
+          session.publish("t", String(sent).padStart(8, "0") + filler, 0, Date.now());
           sent++;
         } catch (error) {
           refused = (error as { code: string }).code;
