@@ -158,7 +158,9 @@ function methodReplies(client: HubClient, name: string, rid: string): { done: (r
       } catch (error) {
         return reply.failed(error); // an answer JSON cannot carry (a BigInt, a cycle)
       }
-      client.publishRequest_("$iothub/methods/res/" + status + "/?$rid=" + rid, body);
+      // Also before the SUBACK: a hub that kept the subscriptions of a CleanSession 0 session
+      // may call a method right after CONNACK, and its caller waits for this answer.
+      client.publishRequest_("$iothub/methods/res/" + status + "/?$rid=" + rid, body, true);
     },
     failed: (error: unknown): void => reply.done({ status: 500, payload: { message: "method " + name + " failed: " + String((error && (error as Error).message) || error) } }),
   };
@@ -668,9 +670,9 @@ export class HubClient {
   }
 
   /** @internal For TwinRequests and method replies: sends a twin request or method response on
-   * this connection now; false when not ready. */
-  publishRequest_(topic: string, payload: string | Uint8Array): boolean {
-    if (this.state_ !== State.Ready || !this.session_.sendNow(topic, payload, this.platform_.now())) return false;
+   * this connection now; false when not ready (subscribed), or with `connected`, not connected. */
+  publishRequest_(topic: string, payload: string | Uint8Array, connected?: boolean): boolean {
+    if ((!connected && this.state_ !== State.Ready) || !this.session_.sendNow(topic, payload, this.platform_.now())) return false;
     this.driver_.pump();
     return true;
   }

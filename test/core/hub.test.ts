@@ -284,6 +284,24 @@ test("direct methods: handler by name, async handler, catch-all, a throwing hand
   assert.equal(socket.received().map((p) => [p.topic, p.payload.toString()]), [["$iothub/methods/res/200/?$rid=5", "echo"]]);
 });
 
+test("a method called between CONNACK and SUBACK (subscriptions the hub kept) is answered at once", async () => {
+  const { platform, client } = setup();
+  client.onMethod("reboot", () => ({ status: 200, payload: { ok: true } }));
+  const connecting = client.connect();
+  const socket = platform.lastSocket;
+  socket.accept();
+  socket.received();
+  socket.send({ cmd: "connack", returnCode: 0, sessionPresent: true });
+  const [subscribe] = socket.received();
+  publishTo(socket, "$iothub/methods/POST/reboot/?$rid=7", "");
+  assert.equal(socket.received().map((p) => [p.topic, p.payload.toString()]), [["$iothub/methods/res/200/?$rid=7", '{"ok":true}']]);
+  client.getTwin().catch(() => undefined);
+  assert.equal(socket.received(), [], "a twin request still waits for the SUBACK: its answer needs the subscription");
+  socket.send({ cmd: "suback", messageId: subscribe.messageId, granted: subscribe.subscriptions.map((s: any) => s.qos) });
+  await connecting;
+  assert.equal(socket.received().map((p) => p.topic.split("?")[0]), ["$iothub/twin/GET/"]);
+});
+
 test("reconnect after a drop: backoff, re-subscribe, unacknowledged telemetry again with DUP, twin resync delivers the missed desired change", async () => {
   const { platform, client, events } = setup();
   client.on("desired", (a: any, b: any, c: any) => events.push(["desired", a, b, c]));
