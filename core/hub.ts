@@ -672,7 +672,7 @@ export class HubClient {
   /** @internal For TwinRequests and method replies: sends a twin request or method response on
    * this connection now; false when not ready (subscribed), or with `connected`, not connected. */
   publishRequest_(topic: string, payload: string | Uint8Array, connected?: boolean): boolean {
-    if ((!connected && this.state_ !== State.Ready) || !this.session_.sendNow(topic, payload, this.platform_.now())) return false;
+    if ((!connected && this.state_ !== State.Ready) || !this.session_.sendNow(topic, payload)) return false;
     this.driver_.pump();
     return true;
   }

@@ -5,7 +5,7 @@
 // the next connection, and the bounded offline queue keeps publishes made while disconnected.
 // Blame decides the channel: misuse of a command throws at once; anything the peer, the link or
 // time did arrives as an event. receive() and handleTimeout() never throw. Every input and every
-// command that may send takes the time: a deadline counted from the last input instead (minutes
+// command that starts a wait takes the time: a deadline counted from the last input instead (minutes
 // ago on a quiet link) would already be over when the packet leaves.
 // Written for size as well as clarity: every method here is a JsVar on an Espruino device.
 import { liteError, type LiteError } from "./errors";
@@ -251,9 +251,11 @@ export class MqttSession {
    * count against its bounds, and are never carried to a later connection, where their `$rid`
    * would be stale. Returns false when not connected.
    */
-  sendNow(topic: string, payload: Uint8Array | string, now: number): boolean {
+  sendNow(topic: string, payload: Uint8Array | string): boolean {
+    // (No time taken: nothing here waits for an answer, and keep-alive counts from the earlier of
+    // the last packet sent and received, which the last input's time never moves. On a device this
+    // call comes at the connection's memory peak, where one more argument ran it out of memory.)
     if (this.state_ !== State.Connected) return false;
-    this.now_ = now;
     this.send_(encodePublish({ cmd: "publish", topic, payload, qos: 0, dup: false, retain: false }));
     return true;
   }
