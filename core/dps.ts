@@ -241,8 +241,9 @@ export class DpsClient {
       }
       case "dropped": // a response over maxPacketBytes: the same again on a retry
         return this.finish_(event.error);
+      // (No "publishFailed": a QoS 1 request's overdue PUBACK arrives as "closed", and DPS never
+      // gives up a session's queue with a failure; it replaces the whole session.)
       case "subscribeFailed":
-      case "publishFailed":
         return this.retryLater_(event.error, undefined);
       case "closed":
         return this.retryLater_(event.error || liteError("CONNECTION_LOST", "DPS closed the connection", { retryable: true }), undefined);
