@@ -10,6 +10,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parametersFromArguments } from "./build/espruino-arguments.mjs";
+import { exportedNames, identifiersOf, importedKeys, nameAllocator, referenceCounts, storageFile, toGlobalCode, topLevelNames } from "./build/espruino-globals.mjs";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
 const at = (path) => join(root, path);
@@ -130,7 +131,7 @@ function fromMainModule(names, keyOf) {
   };
 }
 const mangleCache = {};
-async function espruinoModule(file, contents, plugins) {
+async function espruinoModule(file, contents, plugins, define) {
   const result = await build({
     stdin: { contents, resolveDir: at("platform-espruino"), sourcefile: file + ".ts", loader: "ts" },
     outfile: at("dist/espruino/" + file + ".min.js"),
@@ -152,6 +153,7 @@ async function espruinoModule(file, contents, plugins) {
     mangleProps: /_$|^(pollTransmit|pollEvent|connectionOpened|connectionClosed|handleTimeout|nextDeadline|queuedMessages|sendNow|socketOpen|whenClosed|pump|receive)$/,
     mangleCache,
     plugins,
+    define,
     external: ["tls", "net", "crypto", ESPRUINO_MAIN],
     legalComments: "none",
     logLevel: "warning",
@@ -168,9 +170,7 @@ async function espruinoModule(file, contents, plugins) {
   }
   // Parameters read from `arguments`: they cost the device variables for as long as the module is
   // loaded otherwise (see build/espruino-arguments.mjs for what it saves and costs).
-  const code = parametersFromArguments(result.outputFiles[0].text);
-  writeFileSync(result.outputFiles[0].path, code);
-  return code;
+  return parametersFromArguments(result.outputFiles[0].text);
 }
 mkdirSync(at("dist/espruino"), { recursive: true });
 const featureEntries = {
@@ -203,15 +203,53 @@ const publicNames = new Set((await exportsOf("platform-espruino/index.ts")).filt
 const internal = [...new Set(Object.values(namesOf).flat())].filter((name) => !publicNames.has(name)).sort();
 const keyOf = Object.fromEntries(internal.map((name, i) => [name, "_" + i.toString(36)]));
 for (const name of publicNames) keyOf[name] = name;
-for (const [file, entry] of Object.entries(featureEntries)) await espruinoModule(file, entry, [fromMainModule(namesOf[file], keyOf)]);
+const featureCode = {};
+for (const [file, entry] of Object.entries(featureEntries)) featureCode[file] = await espruinoModule(file, entry, [fromMainModule(namesOf[file], keyOf)]);
+// Each module's top-level names become globals (build/espruino-globals.mjs), the names referred
+// to most often getting the shortest. The main module's unload() deletes a feature module's
+// globals: it is built with a placeholder for each list, filled in once the names are given out.
 const exportList = Object.entries(keyOf).sort().map(([name, key]) => (key === name ? name : key + ": " + name)).join(", ");
-await espruinoModule(
+const mainApi = ["espruinoPlatform", "DpsClient", "HubClient", "connectViaDps", "unload"];
+const placeholder = (file) => "@@globals of " + file + "@@";
+const mainCode = await espruinoModule(
   ESPRUINO_MAIN,
   `import { ${Object.keys(keyOf).sort().join(", ")} } from "./shared"; import { espruinoPlatform } from "./platform";
    import { DpsClient, HubClient, connectViaDps, unload } from "./facade";
-   module.exports = { ${exportList}, espruinoPlatform, DpsClient, HubClient, connectViaDps, unload };`,
+   module.exports = { ${exportList}, ${mainApi.join(", ")} };`,
   [espruinoNatives],
+  { ESPRUINO_GLOBALS: JSON.stringify(Object.fromEntries(Object.keys(featureCode).map((file) => [file, placeholder(file)]))) },
 );
+const codeOf = { [ESPRUINO_MAIN]: mainCode, ...featureCode };
+const mainExports = exportedNames(mainCode);
+// References from the feature modules weigh more: they are held to the byte budget, which the
+// main module is not within yet (see test/platform-espruino/size-budget.test.ts).
+const weightOf = { [ESPRUINO_MAIN]: 1, [ESPRUINO_MAIN + "-dps"]: 2, [ESPRUINO_MAIN + "-hub"]: 4 };
+const uses = []; // [module, top-level name, weighted references]
+for (const [file, code] of Object.entries(codeOf)) {
+  const own = topLevelNames(code, file === ESPRUINO_MAIN ? undefined : ESPRUINO_MAIN);
+  for (const [name, count] of referenceCounts(code, own)) uses.push([file, name, count * weightOf[file]]);
+  // What a feature module reads off the main module counts for the main module's name.
+  const keys = importedKeys(code, ESPRUINO_MAIN);
+  for (const [alias, count] of referenceCounts(code, keys.keys())) uses.push([ESPRUINO_MAIN, mainExports.get(keys.get(alias)), count * weightOf[file]]);
+}
+const totals = new Map();
+for (const [file, name, count] of uses) totals.set(file + " " + name, (totals.get(file + " " + name) || 0) + count);
+// No global may take a name the modules use for something else (a minified local, say).
+const nextGlobal = nameAllocator(new Set(Object.values(codeOf).flatMap((code) => [...identifiersOf(code)])));
+const globalOf = Object.fromEntries(Object.keys(codeOf).map((file) => [file, new Map()]));
+for (const [key] of [...totals].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) {
+  const [file, name] = key.split(" ");
+  globalOf[file].set(name, nextGlobal());
+}
+const apiOf = Object.fromEntries(Object.keys(codeOf).map((file) => [file, nextGlobal()]));
+const main = toGlobalCode(mainCode, { globalOf: globalOf[ESPRUINO_MAIN], api: apiOf[ESPRUINO_MAIN], publicKeys: [...publicNames, ...mainApi] });
+const storageCode = { [ESPRUINO_MAIN]: main.code };
+for (const [file, code] of Object.entries(featureCode)) {
+  const imported = { module: ESPRUINO_MAIN, globalOf: new Map(Object.entries(main.exportsGlobal)) };
+  storageCode[file] = toGlobalCode(code, { globalOf: globalOf[file], imported, api: apiOf[file] }).code;
+  storageCode[ESPRUINO_MAIN] = storageCode[ESPRUINO_MAIN].replace(placeholder(file), [...globalOf[file].values(), apiOf[file]].join(" "));
+}
+for (const [file, code] of Object.entries(storageCode)) writeFileSync(at("dist/espruino/" + file + ".min.js"), storageFile(file, code, apiOf[file]));
 
 // The renamed members (minified name -> source name), to read a stack trace from a device.
 const renamed = Object.fromEntries(Object.entries(mangleCache).filter(([, to]) => to !== false).map(([from, to]) => [to, from]));

@@ -15,6 +15,11 @@ export const enum HubTopic {
   MethodPrefix = "$iothub/methods/POST/",
 }
 
+/** MethodPrefix.length, which the minifier does not fold (the prefix would be written twice). */
+export const enum HubTopicLength {
+  MethodPrefix = 21,
+}
+
 /** Message properties IoT Hub carries as `$.` system properties in a property bag. */
 export interface SystemProperties {
   messageId?: string;

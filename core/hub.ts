@@ -12,6 +12,7 @@ import {
   twinGetTopic,
   twinPatchTopic,
   HubTopic,
+  HubTopicLength,
   type SystemProperties,
 } from "./hub-topics";
 import { hubPassword, resolveHub, type HubOptions, type ResolvedHub } from "./hub-options";
@@ -701,7 +702,7 @@ export class HubClient {
       }
       // `$iothub/methods/POST/{name}/?$rid={rid}`
       if (topic.indexOf(HubTopic.MethodPrefix) === 0) {
-        const rest = topic.substring(HubTopic.MethodPrefix.length);
+        const rest = topic.substring(HubTopicLength.MethodPrefix);
         const end = rest.indexOf("/?");
         const rid = end > 0 ? parseParams(rest.substring(end + 2))["$rid"] : undefined;
         if (!rid) throw liteError("MQTT_BAD_TOPIC", "no name or $rid");

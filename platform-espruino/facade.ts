@@ -27,16 +27,26 @@ export const enum Module {
   Hub = "azure-iot-mqtt-lite-hub",
 }
 
+/** The globals each feature module's code defines, by module (set by build.mjs: the modules'
+ * code runs in the root scope, see build/espruino-globals.mjs). Inside unload(), the lists stay
+ * text in flash until it runs. */
+declare const ESPRUINO_GLOBALS: { [module: string]: string };
+/** The interpreter's root scope. */
+declare const global: { [name: string]: unknown };
+
 /** Frees a module's code and JsVars (it is loaded again on next use), then defragments memory:
  * typed arrays and flat strings need contiguous JsVars, and after a TLS session the free ones are
  * scattered (measured: the hub phase ran out of memory with 400 JsVars free in total); not while a
- * socket of this module is open (see openSockets). */
+ * socket of this module is open (see openSockets). Only once nothing made by the module is in use:
+ * its code is gone then. */
 export function unload(name: string): void {
   try {
     Modules.removeCached(name);
   } catch {
     // not loaded (the interpreter throws "Module ... not found"): nothing to free
   }
+  const names = (ESPRUINO_GLOBALS[name] || "").split(" ");
+  for (let i = 0; i < names.length; i++) delete global[names[i]];
   if (E.defrag && !openSockets) E.defrag();
 }
 

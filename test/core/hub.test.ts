@@ -5,6 +5,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createHmac } from "node:crypto";
 import { HubClient, type Twin } from "../../core/hub";
+import { HubTopic, HubTopicLength } from "../../core/hub-topics";
 import { errorCode } from "../helpers/errors";
 import { generateWithMqttPacket } from "../helpers/mqtt";
 import { FakePlatform } from "../helpers/fake-platform";
@@ -871,6 +872,10 @@ test("a keep-alive over the hub's longest (1177 s) is capped to it", async () =>
   await connecting;
   assert.is(connect.keepalive, 1177);
   client.close();
+});
+
+test("the method prefix's length the client cuts at is the prefix's", () => {
+  assert.is(HubTopicLength.MethodPrefix, HubTopic.MethodPrefix.length);
 });
 
 test.run();

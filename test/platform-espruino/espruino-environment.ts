@@ -45,7 +45,7 @@ export function shippedStorage(): Record<string, string> {
 const KEPT_GLOBALS = [
   "Object", "Function", "Array", "String", "Number", "Boolean", "Math", "JSON", "Date", "RegExp", "Error", "TypeError",
   "SyntaxError", "Uint8Array", "ArrayBuffer", "Promise", "parseInt", "parseFloat", "isNaN", "isFinite",
-  "undefined", "NaN", "Infinity",
+  "undefined", "NaN", "Infinity", "eval",
 ];
 
 /** Built-in members the interpreter lacks (measured), removed from the realm's own intrinsics. */
@@ -239,6 +239,8 @@ export class EspruinoEnvironment {
       getCached: () => [...this.moduleCache.keys()],
     };
     g.require = (name: string) => this.require(name);
+    // The root scope, as on Espruino (the shipped modules' code defines its names there).
+    g.global = g;
     // Espruino's process: memory(), env and version only (no Node process in the realm).
     g.process = {
       memory: (gc?: boolean) => {
@@ -254,6 +256,7 @@ export class EspruinoEnvironment {
   require(name: string): any {
     if (this.options.missing && this.options.missing.indexOf(name) >= 0) throw this.factory.error(`Module ${name} not found`);
     if (name === "crypto") return this.cryptoModule();
+    if (name === "Storage") return { read: (file: string, offset?: number, length?: number) => this.readStorage(file, offset, length) };
     if (name === "tls" || name === "net") return { connect: (options: any, callback?: () => void) => this.connect(name === "tls", options, callback) };
     if (this.moduleCache.has(name)) return this.moduleCache.get(name);
     const code = this.options.storage[name];
@@ -261,6 +264,13 @@ export class EspruinoEnvironment {
     const exported = this.evaluateModule(name, code);
     this.moduleCache.set(name, exported);
     return exported;
+  }
+
+  /** require("Storage").read(name, offset, length): undefined for a file that is not there. */
+  private readStorage(file: string, offset?: number, length?: number): string | undefined {
+    const text = this.options.storage[file];
+    if (text === undefined) return undefined;
+    return text.substr(offset || 0, length === undefined ? text.length : length);
   }
 
   /** Runs JavaScript source in the realm and returns its value. */

@@ -190,6 +190,7 @@ class Gate {
     const body = this.newBody(program);
     const scope = this.newScope(undefined, body, false);
     this.declareHoisted(program.body, scope, scope);
+    this.declareAssignedGlobals(program.body, scope);
     this.noteAliases(program, scope);
     this.walk(program, { scope, body, functionDepth: 0 });
     this.checkDefinitionOrder(program);
@@ -329,6 +330,21 @@ class Gate {
       }
     };
     statements.forEach(visitVars);
+  }
+
+  /** Top-level `a = ...` (or `a = ..., b = ...`) to a name declared nowhere makes a global: the
+   * shipped modules' code defines its names so (build/espruino-globals.mjs), and they count as
+   * declarations from that point, for the use-before-definition check. */
+  private declareAssignedGlobals(statements: N[], scope: Scope): void {
+    for (const statement of statements) {
+      if (statement.type !== "ExpressionStatement") continue;
+      const expression = statement.expression;
+      const assignments = expression.type === "SequenceExpression" ? expression.expressions : [expression];
+      for (const assignment of assignments) {
+        if (assignment.type !== "AssignmentExpression" || assignment.operator !== "=" || assignment.left.type !== "Identifier") continue;
+        if (!scope.names.has(assignment.left.name)) this.declare(scope, assignment.left.name, "var", assignment.start, this.callableOf(assignment.right));
+      }
+    }
   }
 
   private declareLexical(statement: N, scope: Scope): void {
@@ -626,15 +642,18 @@ class Gate {
       const binding = this.resolve(state.scope, callee.name);
       if (binding) method = this.aliasMethods.get(binding);
     }
+    // Getters only: setters run (measured on 2v29, through defineProperty and defineProperties, on
+    // a plain object and on a module's exports), and the Storage stub of the shipped modules
+    // depends on one (build/espruino-globals.mjs).
     const hasAccessor = (descriptor: N) =>
-      descriptor && descriptor.type === "ObjectExpression" && descriptor.properties.some((p: N) => p.type === "Property" && !p.computed && /^(get|set)$/.test(p.key.name ?? p.key.value));
+      descriptor && descriptor.type === "ObjectExpression" && descriptor.properties.some((p: N) => p.type === "Property" && !p.computed && (p.key.name ?? p.key.value) === "get");
     let found = false;
     if (method === "defineProperty") found = hasAccessor(node.arguments[2]);
     else if (method === "defineProperties" || method === "create") {
       const map = node.arguments[1];
       found = map && map.type === "ObjectExpression" && map.properties.some((p: N) => p.type === "Property" && hasAccessor(p.value));
     }
-    if (found) this.report("accessor-descriptor", node, "a get/set property descriptor: write plain properties (the interpreter ignored esbuild's namespace getters)");
+    if (found) this.report("accessor-descriptor", node, "a getter in a property descriptor: write plain properties (the interpreter ignored esbuild's namespace getters)");
   }
 
   private checkMember(node: N, state: State): void {
