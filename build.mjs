@@ -251,9 +251,14 @@ for (const [file, code] of Object.entries(featureCode)) {
 }
 for (const [file, code] of Object.entries(storageCode)) writeFileSync(at("dist/espruino/" + file + ".min.js"), storageFile(file, code, apiOf[file]));
 
-// The renamed members (minified name -> source name), to read a stack trace from a device.
+// The renamed members (minified name -> source name), to read a stack trace from a device, and
+// the globals (global -> module and top-level name: a source name with READABLE_NAMES=1).
 const renamed = Object.fromEntries(Object.entries(mangleCache).filter(([, to]) => to !== false).map(([from, to]) => [to, from]));
 writeFileSync(at("dist/espruino/renamed-members.json"), JSON.stringify(renamed, null, 1) + "\n");
+const globalNames = {};
+for (const [file, names] of Object.entries(globalOf)) for (const [name, global] of names) globalNames[global] = file + " " + name;
+for (const [file, api] of Object.entries(apiOf)) globalNames[api] = file + " module.exports";
+writeFileSync(at("dist/espruino/renamed-globals.json"), JSON.stringify(globalNames, null, 1) + "\n");
 
 // Dev-only: the end-to-end demo and the simulator it starts (npm start).
 await build({
