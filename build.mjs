@@ -113,7 +113,8 @@ function fromMainModule(names, keyOf) {
   // first build (names undefined) leaves them external, to learn which names each module uses;
   // the second reads exactly those off one require() into local variables: with them external,
   // esbuild writes a require() per imported file and "(0,x.name)(...)" at every call (measured:
-  // ~2,200 bytes of the two modules).
+  // ~2,200 bytes of the two modules). That one require() and its variables are then replaced by
+  // the main module's globals (build/espruino-globals.mjs).
   return {
     name: "espruino-shared",
     setup(build) {
@@ -197,9 +198,9 @@ for (const [file, entry] of Object.entries(featureEntries)) {
 }
 // Public too: what platform-espruino/index.ts (the module's declared API) exports from the shared core.
 const publicNames = new Set((await exportsOf("platform-espruino/index.ts")).filter((name) => exported.has(name)));
-// Names only the feature modules read are exported under short keys (_0, _1, ...): on the device
-// each key is a variable of the exports object for as long as the module is loaded, and a long
-// name takes two or three (measured: about 30 variables for the 17 internal names).
+// Names only the feature modules read are exported under short keys (_0, _1, ...) in esbuild's
+// output; the final step below replaces each read of one with the global it names, and the
+// shipped main module exports only the public names.
 const internal = [...new Set(Object.values(namesOf).flat())].filter((name) => !publicNames.has(name)).sort();
 const keyOf = Object.fromEntries(internal.map((name, i) => [name, "_" + i.toString(36)]));
 for (const name of publicNames) keyOf[name] = name;
