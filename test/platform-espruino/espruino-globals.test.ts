@@ -84,6 +84,25 @@ test("a Storage file's stub reads exactly its code, which must be ASCII with no 
   assert.throws(() => storageFile("lib", "$a='\u00e9';", "$a"), /not ASCII/);
 });
 
+test("the shipped modules' code declares nothing at the top level (a declaration would go to the stub's module scope)", () => {
+  const storage = shippedStorage();
+  for (const name of ["azure-iot-mqtt-lite", "azure-iot-mqtt-lite-dps", "azure-iot-mqtt-lite-hub"]) {
+    const code = codeOf(storage[name]) as string;
+    assert.ok(code, name + " holds its code in a comment");
+    const declarations: string[] = [];
+    // Top-level statements, and `var` anywhere outside a function (var is function-scoped).
+    const visit = (node: { type: string; [key: string]: unknown }, top: boolean): void => {
+      if (/Function|Class/.test(node.type) && !top) return;
+      if (/Declaration$/.test(node.type) && (top || node.type === "VariableDeclaration")) declarations.push(code.slice((node as unknown as { start: number }).start, (node as unknown as { start: number }).start + 40));
+      for (const value of Object.values(node)) {
+        for (const child of Array.isArray(value) ? value : [value]) if (child && typeof child === "object" && typeof (child as { type?: unknown }).type === "string") visit(child as { type: string }, false);
+      }
+    };
+    for (const statement of parse(code, { ecmaVersion: 2020 }).body) visit(statement as unknown as { type: string }, true);
+    assert.equal(declarations, [], name);
+  }
+});
+
 test("the shipped modules define their names as globals, and unload() deletes a feature module's", () => {
   const env = new EspruinoEnvironment({ storage: shippedStorage(), lookup: () => { throw new Error("no network here"); }, ca: "" });
   try {
