@@ -1,15 +1,16 @@
 // Espruino build step: each module's top-level names become globals, and the module's Storage file
 // evaluates its code in the interpreter's root scope.
 //
-//   function f(){...}  var a=1,b=class{...}     ->   _$a=function(){...};_$b=1,_$c=class{...};
+//   function f(){...}  var a=1,b=class{...}     ->   $a=function(){...};$b=1,$c=class{...};
 //
 // Why: a function the interpreter makes while a scope is open keeps a link to that scope (a JsVar
 // named "\xFFsco" inside the function, jsparse.c), and a module's code runs in the module's own
 // scope, so every function and method of the library pays one variable more for as long as it is
 // loaded. Made with no scope open (the root scope, as boot code is), it has no such link. Measured
 // on 2v29 (ESP32 variable format, code in Storage): 100 small functions took 514 variables as a
-// module and 417 run from a module's stub as here. The feature modules also stop binding each name
-// they use from the main module to a variable of their own: they name its global directly.
+// module and 417 run from a module's stub as here; the library's hub session peaked at 2,087
+// variables before and 1,865 after. The feature modules also stop binding each name they use from
+// the main module to a variable of their own: they name its global directly.
 //
 // How the code gets to the root scope: a module still installs as one Storage file, required by
 // name. Its text is a short stub, then the code inside a comment, which require() skips:
@@ -37,12 +38,17 @@ const CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$"
  * such as the `$$` of build/espruino-arguments.mjs). */
 export function nameAllocator(taken) {
   let next = 0;
+  // The n-th name: all those of one character after the prefix, then of two, then of three.
   const nth = (n) => {
-    if (n < CHARS.length) return PREFIX + CHARS[n];
-    n -= CHARS.length;
-    if (n < CHARS.length * CHARS.length) return PREFIX + CHARS[Math.floor(n / CHARS.length)] + CHARS[n % CHARS.length];
-    n -= CHARS.length * CHARS.length;
-    if (n < CHARS.length * CHARS.length * CHARS.length) return PREFIX + CHARS[Math.floor(n / CHARS.length / CHARS.length)] + CHARS[Math.floor(n / CHARS.length) % CHARS.length] + CHARS[n % CHARS.length];
+    for (let length = 1, count = CHARS.length; length <= 3; length++, count *= CHARS.length) {
+      if (n >= count) {
+        n -= count;
+        continue;
+      }
+      let name = "";
+      for (let i = 0; i < length; i++, n = Math.floor(n / CHARS.length)) name = CHARS[n % CHARS.length] + name;
+      return PREFIX + name;
+    }
     throw new Error("espruino-globals: out of 4-character names");
   };
   return () => {
@@ -60,7 +66,7 @@ function bound(pattern) {
   throw new Error("espruino-globals: a binding pattern at " + pattern.start);
 }
 
-/** The names a list of statements declares directly: let/const/class/function (and var, when `vars`). */
+/** The names a list of statements declares directly: let, const, class and function. */
 function lexicalNames(statements, into) {
   for (const statement of statements) {
     if (statement.type === "VariableDeclaration" && statement.kind !== "var") for (const d of statement.declarations) bound(d.id).forEach((n) => into.add(n));
@@ -102,6 +108,7 @@ function references(program, visit) {
         if (node.computed) walk(node.key, chain);
         return walk(node.value, chain);
       case "LabeledStatement":
+        refuseFunctionDeclarations([node.body]);
         return walk(node.body, chain);
       case "BreakStatement":
       case "ContinueStatement":
@@ -115,7 +122,6 @@ function references(program, visit) {
         if (node.body.type === "BlockStatement") {
           varNames(node.body, names);
           lexicalNames(node.body.body, names);
-          checkNoNestedFunctionDeclarations(node.body.body);
           for (const statement of node.body.body) walk(statement, [names, ...chain]);
         } else walk(node.body, [names, ...chain]);
         return;
@@ -131,9 +137,12 @@ function references(program, visit) {
         return walk(node.init, chain);
       case "BlockStatement":
       case "StaticBlock": {
+        // Not a function's body (those are walked above): a block, or a class's static block,
+        // which scopes its own var.
         const names = new Set();
+        if (node.type === "StaticBlock") varNames({ type: "BlockStatement", body: node.body }, names);
         lexicalNames(node.body, names);
-        checkNoNestedFunctionDeclarations(node.body);
+        refuseFunctionDeclarations(node.body);
         for (const statement of node.body) walk(statement, [names, ...chain]);
         return;
       }
@@ -141,6 +150,7 @@ function references(program, visit) {
         walk(node.discriminant, chain);
         const names = new Set();
         for (const c of node.cases) lexicalNames(c.consequent, names);
+        for (const c of node.cases) refuseFunctionDeclarations(c.consequent);
         for (const c of node.cases) {
           walk(c.test, [names, ...chain]);
           for (const statement of c.consequent) walk(statement, [names, ...chain]);
@@ -162,6 +172,7 @@ function references(program, visit) {
         return walk(node.body, [names, ...chain]);
       }
       default:
+        if (node.type === "IfStatement" || /While|With/.test(node.type)) refuseFunctionDeclarations([node.consequent, node.alternate, node.body]);
         for (const key of Object.keys(node)) {
           const value = node[key];
           if (Array.isArray(value)) value.forEach((v) => walk(v, chain));
@@ -172,14 +183,10 @@ function references(program, visit) {
   for (const statement of program.body) walk(statement, []);
 }
 
-/** A function declared in a nested block has scoping rules of its own (Annex B): not handled, so refused. */
-function checkNoNestedFunctionDeclarations(statements) {
-  for (const statement of statements) {
-    if (statement.type === "BlockStatement" || statement.type === "IfStatement") {
-      const inner = statement.type === "BlockStatement" ? statement.body : [statement.consequent, statement.alternate].filter(Boolean);
-      for (const s of inner) if (s.type === "FunctionDeclaration") throw new Error("espruino-globals: a function declared in a block at " + s.start);
-    }
-  }
+/** A function declared anywhere but at the top of a function or the program has scoping rules of
+ * its own (block scope, and Annex B's var binding): not handled, so refused. */
+function refuseFunctionDeclarations(statements) {
+  for (const s of statements) if (s && s.type === "FunctionDeclaration") throw new Error("espruino-globals: a function declared in a block at " + s.start);
 }
 
 /** The identifiers a module's text uses anywhere (to check that no global name is one of them). */

@@ -63,6 +63,14 @@ test("a module that uses its import any other way is refused", () => {
   assert.throws(() => toGlobalCode(source, { globalOf, imported: { module: "main", globalOf: new Map([["_0", "_$x"]]) }, api: "_$a" }), /the required module/);
 });
 
+test("a function declared in a block (scoping the rewrite does not model) is refused", () => {
+  for (const body of ["if(1){function g(){}}", "switch(1){case 1:function g(){}}", "x:function g(){}", "{function g(){}}"]) {
+    const source = "function f(){" + body + "return 1}module.exports={f:f};";
+    const globalOf = new Map(topLevelNames(source).map((name) => [name, "$" + name]));
+    assert.throws(() => toGlobalCode(source, { globalOf, api: "$api" }), /declared in a block/, body);
+  }
+});
+
 test("global names take at most 4 characters, never repeat, and skip the names taken", () => {
   const next = nameAllocator(new Set(["$b", "$$"]));
   const names = Array.from({ length: 64 + 64 * 64 + 64 * 64 * 64 - 2 }, () => next());
