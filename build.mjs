@@ -6,6 +6,7 @@
 //   .build/         dev-only bundles: the demo (npm start) and the simulator it starts
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -155,7 +156,7 @@ async function espruinoModule(file, contents, plugins, define) {
     mangleCache,
     plugins,
     define,
-    external: ["tls", "net", "crypto", ESPRUINO_MAIN],
+    external: ["tls", "net", "crypto", "Storage", ESPRUINO_MAIN],
     legalComments: "none",
     logLevel: "warning",
     write: false,
@@ -183,7 +184,7 @@ const featureEntries = {
 // them (a minified local may share the alias's name).
 /** The names an entry point exports, as esbuild resolves them (re-exports followed). */
 async function exportsOf(entry) {
-  const result = await build({ entryPoints: [at(entry)], bundle: true, format: "esm", write: false, metafile: true, logLevel: "silent", outfile: "out.js", external: ["tls", "net", "crypto"] });
+  const result = await build({ entryPoints: [at(entry)], bundle: true, format: "esm", write: false, metafile: true, logLevel: "silent", outfile: "out.js", external: ["tls", "net", "crypto", "Storage"] });
   return Object.values(result.metafile.outputs)[0].exports;
 }
 const exported = new Set(await exportsOf("platform-espruino/shared.ts"));
@@ -218,7 +219,10 @@ const mainCode = await espruinoModule(
    import { DpsClient, HubClient, connectViaDps, unload } from "./facade";
    module.exports = { ${exportList}, ${mainApi.join(", ")} };`,
   [espruinoNatives],
-  { ESPRUINO_GLOBALS: JSON.stringify(Object.fromEntries(Object.keys(featureCode).map((file) => [file, placeholder(file)]))) },
+  {
+    ESPRUINO_GLOBALS: JSON.stringify(Object.fromEntries(Object.keys(featureCode).map((file) => [file, placeholder(file)]))),
+    ESPRUINO_BUILD: JSON.stringify(placeholder("the build")),
+  },
 );
 const codeOf = { [ESPRUINO_MAIN]: mainCode, ...featureCode };
 const mainExports = exportedNames(mainCode);
@@ -235,8 +239,12 @@ for (const [file, code] of Object.entries(codeOf)) {
 }
 const totals = new Map();
 for (const [file, name, count] of uses) totals.set(file + " " + name, (totals.get(file + " " + name) || 0) + count);
+// The global the main module defines and the others' stubs read: a name from this build's code
+// (3 characters after "$": the three files of one build go together, another build's are refused).
+const digest = createHash("sha256").update(Object.values(codeOf).join("\n")).digest();
+const buildGlobal = "$" + [0, 1, 2].map((i) => "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[digest[i] % 52]).join("");
 // No global may take a name the modules use for something else (a minified local, say).
-const nextGlobal = nameAllocator(new Set(Object.values(codeOf).flatMap((code) => [...identifiersOf(code)])));
+const nextGlobal = nameAllocator(new Set([buildGlobal, ...Object.values(codeOf).flatMap((code) => [...identifiersOf(code)])]));
 const globalOf = Object.fromEntries(Object.keys(codeOf).map((file) => [file, new Map()]));
 for (const [key] of [...totals].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) {
   const [file, name] = key.split(" ");
@@ -244,13 +252,16 @@ for (const [key] of [...totals].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 
 }
 const apiOf = Object.fromEntries(Object.keys(codeOf).map((file) => [file, nextGlobal()]));
 const main = toGlobalCode(mainCode, { globalOf: globalOf[ESPRUINO_MAIN], api: apiOf[ESPRUINO_MAIN], publicKeys: [...publicNames, ...mainApi] });
-const storageCode = { [ESPRUINO_MAIN]: main.code };
+const storageCode = { [ESPRUINO_MAIN]: main.code.split(placeholder("the build")).join(buildGlobal) + buildGlobal + "=1;" };
 for (const [file, code] of Object.entries(featureCode)) {
   const imported = { module: ESPRUINO_MAIN, globalOf: new Map(Object.entries(main.exportsGlobal)) };
   storageCode[file] = toGlobalCode(code, { globalOf: globalOf[file], imported, api: apiOf[file] }).code;
-  storageCode[ESPRUINO_MAIN] = storageCode[ESPRUINO_MAIN].replace(placeholder(file), [...globalOf[file].values(), apiOf[file]].join(" "));
+  storageCode[ESPRUINO_MAIN] = storageCode[ESPRUINO_MAIN].split(placeholder(file)).join([...globalOf[file].values(), apiOf[file]].join(" "));
 }
-for (const [file, code] of Object.entries(storageCode)) writeFileSync(at("dist/espruino/" + file + ".min.js"), storageFile(file, code, apiOf[file]));
+if (/@@globals of [^@]*@@/.test(storageCode[ESPRUINO_MAIN])) throw new Error("build: a placeholder left in the main Espruino module");
+for (const [file, code] of Object.entries(storageCode)) {
+  writeFileSync(at("dist/espruino/" + file + ".min.js"), storageFile(file, code, apiOf[file], file === ESPRUINO_MAIN ? undefined : buildGlobal));
+}
 
 // The renamed members (minified name -> source name), to read a stack trace from a device, and
 // the globals (global -> module and top-level name: a source name with READABLE_NAMES=1).

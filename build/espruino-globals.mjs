@@ -348,11 +348,12 @@ export function importedKeys(source, module) {
   return new Map(statement ? statement.declarations.slice(1).map((d) => [d.id.name, d.init.property.name]) : []);
 }
 
-/** The Storage file: the stub that evaluates the code in the root scope, then the code in a comment. */
-export function storageFile(name, code, api) {
+/** The Storage file: the stub that evaluates the code in the root scope, then the code in a comment.
+ * With `requires`, the stub first reads that global (a ReferenceError naming it if it is missing). */
+export function storageFile(name, code, api, requires) {
   if (/[^\x20-\x7e\n]/.test(code)) throw new Error("espruino-globals: " + name + " is not ASCII (offsets are bytes)");
   if (code.includes("*/")) throw new Error("espruino-globals: " + name + " contains */, which would end the comment early");
-  const stub = (at) => `Object.defineProperty(this,"_",{set:eval})._=require("Storage").read(${JSON.stringify(name)},${at},${code.length});module.exports=${api};/*`;
+  const stub = (at) => `${requires ? requires + ";" : ""}Object.defineProperty(this,"_",{set:eval})._=require("Storage").read(${JSON.stringify(name)},${at},${code.length});module.exports=${api};/*`;
   let at = 0;
   while (stub(at).length !== at) at = stub(at).length;
   return stub(at) + code + "*/";
@@ -360,7 +361,7 @@ export function storageFile(name, code, api) {
 
 /** The code part of a Storage file made by storageFile (what runs in the root scope). */
 export function codeOf(file) {
-  const match = /^Object\.defineProperty\(this,"_",\{set:eval\}\)\._=require\("Storage"\)\.read\("[^"]+",(\d+),(\d+)\);/.exec(file);
+  const match = /^(?:\$[\w$]+;)?Object\.defineProperty\(this,"_",\{set:eval\}\)\._=require\("Storage"\)\.read\("[^"]+",(\d+),(\d+)\);/.exec(file);
   if (!match) return undefined;
   return file.substr(Number(match[1]), Number(match[2]));
 }

@@ -34,6 +34,24 @@ export const enum Module {
 declare const ESPRUINO_GLOBALS: { [module: string]: string };
 /** The interpreter's root scope. */
 declare const global: { [name: string]: unknown };
+/** Set by build.mjs: the global the main module of this build defines, which the DPS and hub
+ * modules' stubs read before their code runs (their code names the main module's globals, whose
+ * names change from build to build: run against another build's, it would call the wrong functions
+ * and overwrite some of them). */
+declare const ESPRUINO_BUILD: string;
+
+/** require(name) of a feature module, once its file is known to be of this build: its stub starts
+ * by reading this build's global (another build's stub would fail there with a ReferenceError
+ * naming its own, which says nothing of why). */
+function load(name: string): any {
+  // Its first characters (a build's global is 4; read as text, not as its length, which the
+  // minifier would fold from the placeholder build.mjs fills in later).
+  const head = require("Storage").read(name, 0, 8);
+  if (head !== undefined && head.indexOf(ESPRUINO_BUILD + ";") !== 0) {
+    throw liteError("MODULE_MISMATCH", name + " is from another build than azure-iot-mqtt-lite: install the three files of one build");
+  }
+  return require(name);
+}
 
 /** Frees a module's code and JsVars (it is loaded again on next use), then defragments memory:
  * typed arrays and flat strings need contiguous JsVars, and after a TLS session the free ones are
@@ -61,12 +79,12 @@ export function DpsClient(platform: Platform, options: DpsOptions): DpsClientCla
   if (free < Memory.DpsNeedsFree) {
     throw liteError("DPS_NO_MEMORY", "provisioning needs " + Memory.DpsNeedsFree + " free variables, " + free + " free: close the hub client or restart");
   }
-  return new (require(Module.Dps).DpsClient)(platform, options);
+  return new (load(Module.Dps).DpsClient)(platform, options);
 }
 
 /** `new HubClient(platform, options)`, with the hub module loaded on first use. */
 export function HubClient(platform: Platform, options: HubOptions): HubClientClass {
-  return new (require(Module.Hub).HubClient)(platform, options);
+  return new (load(Module.Hub).HubClient)(platform, options);
 }
 
 /** One registration with the DPS module, which is unloaded again once it is over. The client is
@@ -119,7 +137,7 @@ export function connectViaDps(platform: Platform, options: ViaDpsOptions): Promi
   const cached = options.cached;
   if (cached) {
     try {
-      const hub = require(Module.Hub);
+      const hub = load(Module.Hub);
       const client: HubClientClass = hub.hubClientFor(platform, options, cached, provisioner);
       return client.connect().then(() => ({ client, provisioning: hub.assignmentOf(client, cached) }));
     } catch (error) {
@@ -129,7 +147,7 @@ export function connectViaDps(platform: Platform, options: ViaDpsOptions): Promi
   return new Promise<ViaDps>((resolve, reject) => {
     provisioner(platform, options.dps).register().then((provisioning) => {
       try {
-        const hub = require(Module.Hub);
+        const hub = load(Module.Hub);
         const client: HubClientClass = hub.hubClientFor(platform, options, provisioning, provisioner);
         client.connect().then(() => resolve({ client, provisioning: hub.assignmentOf(client, provisioning) }), reject);
       } catch (error) {

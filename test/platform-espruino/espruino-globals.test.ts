@@ -131,4 +131,32 @@ test("the shipped modules define their names as globals, and unload() deletes a 
   }
 });
 
+test("a DPS or hub file of another build is refused before its code runs: MODULE_MISMATCH, the main module's globals untouched", () => {
+  const storage = shippedStorage();
+  const hub = storage["azure-iot-mqtt-lite-hub"];
+  const required = /^(\$[\w$]+);/.exec(hub) as RegExpExecArray;
+  assert.ok(required, "the hub stub reads the main module's build global first");
+  assert.ok(codeOf(storage["azure-iot-mqtt-lite"])?.endsWith(required[1] + "=1;"), "which the main module defines");
+  // Another build: same length, another global (the stub's offsets stay right).
+  const other = required[1] === "$Zzz" ? "$Yyy" : "$Zzz";
+  storage["azure-iot-mqtt-lite-hub"] = other + hub.slice(required[1].length);
+  const env = new EspruinoEnvironment({ storage, lookup: () => { throw new Error("no network here"); }, ca: "" });
+  try {
+    const lib = env.require("azure-iot-mqtt-lite");
+    const before = env.evaluate<string>("JSON.stringify(Object.keys(global).filter(function (k) { return /^\\$[\\w$]+$/.test(k); }).map(function (k) { return k + ':' + typeof global[k]; }))");
+    let thrown: { code?: string; message?: string } | undefined;
+    try {
+      lib.HubClient(lib.espruinoPlatform(), { connectionString: "HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=" + Buffer.alloc(32).toString("base64") });
+    } catch (error) {
+      thrown = error as { code?: string; message?: string };
+    }
+    assert.is(thrown?.code, "MODULE_MISMATCH");
+    assert.match(String(thrown?.message), /azure-iot-mqtt-lite-hub is from another build/);
+    const after = env.evaluate<string>("JSON.stringify(Object.keys(global).filter(function (k) { return /^\\$[\\w$]+$/.test(k); }).map(function (k) { return k + ':' + typeof global[k]; }))");
+    assert.is(after, before, "no global defined or overwritten");
+  } finally {
+    env.dispose();
+  }
+});
+
 test.run();

@@ -78,9 +78,12 @@ const BUDGET_BYTES = 16000;
  * one variable each: without, a hub session's peak went from 2,088 variables to 1,872 (measured
  * on 2v29). The price in bytes: global names of 2-3 characters where the minifier's were 1-2, a
  * stub of ~130 bytes per file, and in the main module the lists of globals unload() deletes; the
- * hub module stays within its budget with a trim. */
-const MAIN_CEILING_BYTES = 28350;
-const TOTAL_CEILING_BYTES = 51700;
+ * hub module stays within its budget with a trim. Then +220 (main; total +230): the DPS and hub
+ * files of another build than the main one are MODULE_MISMATCH before their code runs, where
+ * they would have called the wrong functions through globals named differently in each build and
+ * overwritten some of the main module's. */
+const MAIN_CEILING_BYTES = 28550;
+const TOTAL_CEILING_BYTES = 51950;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");
