@@ -44,8 +44,8 @@ declare const ESPRUINO_BUILD: string;
  * by reading this build's global (another build's stub would fail there with a ReferenceError
  * naming its own, which says nothing of why). */
 function load(name: string): any {
-  // Its first characters (a build's global is 4; read as text, not as its length, which the
-  // minifier would fold from the placeholder build.mjs fills in later).
+  // Compared as text: the minifier would fold ESPRUINO_BUILD.length from the placeholder that
+  // build.mjs replaces afterwards (a build's global is 4 characters).
   const head = require("Storage").read(name, 0, 8);
   if (head !== undefined && head.indexOf(ESPRUINO_BUILD + ";") !== 0) {
     throw liteError("MODULE_MISMATCH", name + " is from another build than azure-iot-mqtt-lite: install the three files of one build");
