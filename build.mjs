@@ -79,17 +79,15 @@ function cjsDeclarations(from, to) {
 }
 cjsDeclarations(at("dist/types"), at("dist/types-cjs"));
 
-// Espruino: one file, no module helpers, only syntax the interpreter has (checked by the gate in
-// test/platform-espruino). Top-level code, not an IIFE: wrapped in one function the module ran
-// out of memory at 2,500 variables when loaded from Storage (measured). The entry has no ES
-// exports (it assigns module.exports), so esbuild adds no helpers; require("tls"|"net"|"crypto")
-// stay calls to the interpreter's own modules.
 // Espruino: three Storage modules (see platform-espruino/facade.ts). The main one holds the shared
-// core and the public API; DPS and the hub are separate files loaded on first use. Each is
-// top-level CommonJS with a plain module.exports: the interpreter ignores esbuild's namespace
-// getters, and an IIFE-wrapped build ran out of memory at 2,500 variables (both measured). Only
-// syntax the interpreter has (checked by the gate in test/platform-espruino). Private members end
-// in "_" (the Google JS style convention) and are renamed; no public, wire or JSON name ends so.
+// core and the public API; DPS and the hub are separate files loaded on first use. esbuild writes
+// each as top-level CommonJS with a plain module.exports and no helpers (the interpreter ignored
+// esbuild's namespace getters, and an IIFE-wrapped build ran out of memory at 2,500 variables:
+// both measured); require("tls"|"net"|"crypto"|"Storage") stay calls to the interpreter's own
+// modules. Then each becomes code that assigns globals, in a Storage file whose stub evaluates it
+// in the root scope (build/espruino-globals.mjs). Only syntax the interpreter has (checked by the
+// gate in test/platform-espruino). Private members end in "_" (the Google JS style convention)
+// and are renamed; no public, wire or JSON name ends so.
 const ESPRUINO_MAIN = "azure-iot-mqtt-lite";
 const sharedFiles = [...readFileSync(at("platform-espruino/shared.ts"), "utf8").matchAll(/from "\.\.\/core\/([\w-]+)"/g)].map((m) => at("core/" + m[1] + ".ts"));
 const espruinoNatives = {
