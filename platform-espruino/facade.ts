@@ -1,6 +1,6 @@
 // The public API of the main Espruino module. DPS and the hub live in their own Storage files
-// (azure-iot-mqtt-lite-dps, azure-iot-mqtt-lite-hub) that require this one for the shared core,
-// and are loaded on first use: a firmware that only provisions never loads the hub code, and a
+// (azure-iot-mqtt-lite-dps, azure-iot-mqtt-lite-hub) that use this one's globals for the shared
+// core (build/espruino-globals.mjs), and are loaded on first use: a firmware that only provisions never loads the hub code, and a
 // device unloads the DPS code once provisioned, so the two never take memory at the same time.
 import type { DpsClient as DpsClientClass, DpsOptions } from "../core/dps";
 import type { HubClient as HubClientClass } from "../core/hub";

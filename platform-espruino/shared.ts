@@ -1,6 +1,6 @@
 // The core files the DPS and hub modules share, built once into the main Espruino module. In
-// the DPS and hub modules, imports of these files become require("azure-iot-mqtt-lite") (see
-// build.mjs), so each shared function exists once on the device.
+// the DPS and hub modules, imports of these files become the main module's globals (see build.mjs
+// and build/espruino-globals.mjs), so each shared function exists once on the device.
 export * from "../core/errors";
 export * from "../core/native";
 export * from "../core/utf8";
