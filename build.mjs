@@ -218,7 +218,8 @@ const mainCode = await espruinoModule(
    module.exports = { ${exportList}, ${mainApi.join(", ")} };`,
   [espruinoNatives],
   {
-    ESPRUINO_GLOBALS: JSON.stringify(Object.fromEntries(Object.keys(featureCode).map((file) => [file, placeholder(file)]))),
+    ESPRUINO_GLOBALS_DPS: JSON.stringify(placeholder(ESPRUINO_MAIN + "-dps")),
+    ESPRUINO_GLOBALS_HUB: JSON.stringify(placeholder(ESPRUINO_MAIN + "-hub")),
     ESPRUINO_BUILD: JSON.stringify(placeholder("the build")),
   },
 );

@@ -101,21 +101,21 @@ export function parseDpsResponse(topic: string, payload: Uint8Array): DpsRespons
   return response;
 }
 
-// Status codes that end the flow, each with its own stable code (PROTOCOL.md 2: 401/403/404 are
-// not retriable with the same credentials; 429 and 5xx are transient).
-const STATUS_CODES: { [status: number]: string } = {
-  400: "DPS_BAD_REQUEST",
-  401: "DPS_UNAUTHORIZED",
-  403: "DPS_FORBIDDEN",
-  404: "DPS_NOT_FOUND",
-  412: "DPS_PRECONDITION_FAILED",
-  429: "DPS_THROTTLED",
-};
-
 /** The typed error for a 4xx/5xx DPS response; `retryable` for 429 and 5xx. */
 export function dpsStatusError(response: DpsResponse): LiteError {
   const status = response.status;
-  const code = STATUS_CODES[status] || (status >= 500 ? "DPS_SERVICE_ERROR" : "DPS_UNEXPECTED_STATUS");
+  // Status codes that end the flow, each with its own stable code (PROTOCOL.md 2: 401/403/404 are
+  // not retriable with the same credentials; 429 and 5xx are transient). Made here, when a
+  // provisioning fails, not held at module level for as long as the module is loaded.
+  const codes: { [status: number]: string } = {
+    400: "DPS_BAD_REQUEST",
+    401: "DPS_UNAUTHORIZED",
+    403: "DPS_FORBIDDEN",
+    404: "DPS_NOT_FOUND",
+    412: "DPS_PRECONDITION_FAILED",
+    429: "DPS_THROTTLED",
+  };
+  const code = codes[status] || (status >= 500 ? "DPS_SERVICE_ERROR" : "DPS_UNEXPECTED_STATUS");
   const body = response.body;
   let message = "DPS answered " + status;
   if (body.errorCode) message += " (" + body.errorCode + ")";

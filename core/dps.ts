@@ -78,7 +78,13 @@ export interface DpsResult {
   payload?: unknown;
 }
 
-export const DPS_GLOBAL_HOST = "global.azure-devices-provisioning.net";
+const enum Dps {
+  // An enum member, written where it is used: a module-level string would be held for as long as
+  // the module is loaded (a few variables on the interpreter).
+  GlobalHost = "global.azure-devices-provisioning.net",
+}
+
+export const DPS_GLOBAL_HOST: string = Dps.GlobalHost;
 
 function checkOptions(options: DpsOptions): void {
   checkClientOptions(options);
@@ -208,7 +214,7 @@ export class DpsClient {
       if (driver === this.driver_) this.handleEvent_(event);
     }, { connectTimeoutMs: requestTimeoutMs });
     this.driver_ = driver;
-    const target: SocketTarget = { host: options.host || DPS_GLOBAL_HOST, port: options.port || 8883 };
+    const target: SocketTarget = { host: options.host || Dps.GlobalHost, port: options.port || 8883 };
     if (options.ca || options.cert) target.tls = { ca: options.ca, cert: options.cert, key: options.key };
     if (this.step_({ step: "connect", host: target.host, atMs: 0 })) driver.open(target, password);
     // The driver's listener above keeps this whole scope on Espruino (a closure there holds every

@@ -28,10 +28,12 @@ export const enum Module {
   Hub = "azure-iot-mqtt-lite-hub",
 }
 
-/** The globals each feature module's code defines, by module (set by build.mjs: the modules'
- * code runs in the root scope, see build/espruino-globals.mjs). Inside unload(), the lists stay
- * text in flash until it runs. */
-declare const ESPRUINO_GLOBALS: { [module: string]: string };
+/** The globals the DPS and the hub module's code defines (set by build.mjs: the modules' code runs
+ * in the root scope, see build/espruino-globals.mjs). Strings, which the minifier writes where
+ * they are used, so they stay text in flash until unload() runs (an object would be made at
+ * load and held: ~35 variables, measured). */
+declare const ESPRUINO_GLOBALS_DPS: string;
+declare const ESPRUINO_GLOBALS_HUB: string;
 /** The interpreter's root scope. */
 declare const global: { [name: string]: unknown };
 /** Set by build.mjs: the global the main module of this build defines, which the DPS and hub
@@ -64,7 +66,7 @@ export function unload(name: string): void {
   } catch {
     // not loaded (the interpreter throws "Module ... not found"): nothing to free
   }
-  const names = (ESPRUINO_GLOBALS[name] || "").split(" ");
+  const names = (name === Module.Dps ? ESPRUINO_GLOBALS_DPS : name === Module.Hub ? ESPRUINO_GLOBALS_HUB : "").split(" ");
   for (let i = 0; i < names.length; i++) delete global[names[i]];
   if (E.defrag && !openSockets) E.defrag();
 }
