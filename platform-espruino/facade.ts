@@ -18,9 +18,9 @@ declare const process: {
 
 const enum Memory {
   /** Free variables a provisioning needs (DPS module, client, TLS and the answer): measured on
-   * 2v29 (modules in the root scope), it completes with 857 free before it starts and runs out
-   * with 847. */
-  DpsNeedsFree = 870,
+   * 2v29 (modules in the root scope), it completes with 834 free before it starts and runs out
+   * with 824. */
+  DpsNeedsFree = 850,
 }
 
 export const enum Module {
