@@ -104,8 +104,8 @@ function setup(client) {
 }
 
 // Memory: measured on the interpreter (2v29, ESP32 variable format, modules in Storage), this
-// example completes with 2,200 variables: provisioning, then the hub session with its listeners,
-// saved state and timers. A 2,500-variable ESP32 leaves about 300 for more: keep the firmware's
+// example completes with 2,150 variables: provisioning, then the hub session with its listeners,
+// saved state and timers. A 2,500-variable ESP32 leaves about 350 for more: keep the firmware's
 // own state small, or split the work: provision alone on the first boot
 // (azure.DpsClient(platform, dps).register(), save result.assignedHub and deviceId, E.reboot()),
 // and on later boots use new azure.HubClient(platform, { hostName, deviceId, sharedAccessKey })
@@ -136,10 +136,10 @@ function start() {
     );
 }
 
-// Measured, the example needs about 2,200 variables (README, "Memory"): on a board with fewer it
+// Measured, the example needs about 2,150 variables (README, "Memory"): on a board with fewer it
 // would run out and restart over and over. (On an ESP32, ESP32.enableBLE(false) gives about 1,800
 // more; it erases the saved code, so run it before sending the firmware.)
-if (process.memory().total < 2200) console.log("only", process.memory().total, "variables: this needs about 2,200");
+if (process.memory().total < 2150) console.log("only", process.memory().total, "variables: this needs about 2,150");
 
 // Out of memory inside a socket or timer callback, the interpreter drops that callback and the
 // client never hears of it (no "error", no retry): the device would sit silent. The interpreter
