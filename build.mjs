@@ -228,16 +228,15 @@ const mainExports = exportedNames(mainCode);
 // References from the feature modules weigh more: they are held to the byte budget, which the
 // main module is not within yet (see test/platform-espruino/size-budget.test.ts).
 const weightOf = { [ESPRUINO_MAIN]: 1, [ESPRUINO_MAIN + "-dps"]: 2, [ESPRUINO_MAIN + "-hub"]: 4 };
-const uses = []; // [module, top-level name, weighted references]
+const totals = new Map(); // "module name" -> weighted references
+const count = (file, name, n) => totals.set(file + " " + name, (totals.get(file + " " + name) || 0) + n);
 for (const [file, code] of Object.entries(codeOf)) {
   const own = topLevelNames(code, file === ESPRUINO_MAIN ? undefined : ESPRUINO_MAIN);
-  for (const [name, count] of referenceCounts(code, own)) uses.push([file, name, count * weightOf[file]]);
+  for (const [name, n] of referenceCounts(code, own)) count(file, name, n * weightOf[file]);
   // What a feature module reads off the main module counts for the main module's name.
   const keys = importedKeys(code, ESPRUINO_MAIN);
-  for (const [alias, count] of referenceCounts(code, keys.keys())) uses.push([ESPRUINO_MAIN, mainExports.get(keys.get(alias)), count * weightOf[file]]);
+  for (const [alias, n] of referenceCounts(code, keys.keys())) count(ESPRUINO_MAIN, mainExports.get(keys.get(alias)), n * weightOf[file]);
 }
-const totals = new Map();
-for (const [file, name, count] of uses) totals.set(file + " " + name, (totals.get(file + " " + name) || 0) + count);
 // The global the main module defines and the others' stubs read: a name from this build's code
 // (3 characters after "$": the three files of one build go together, another build's are refused).
 const digest = createHash("sha256").update(Object.values(codeOf).join("\n")).digest();

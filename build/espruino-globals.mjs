@@ -58,6 +58,16 @@ export function nameAllocator(taken) {
   };
 }
 
+/** The AST nodes directly under `node`. */
+function childNodes(node) {
+  const out = [];
+  for (const key of Object.keys(node)) {
+    const value = node[key];
+    for (const child of Array.isArray(value) ? value : [value]) if (child && typeof child === "object" && typeof child.type === "string") out.push(child);
+  }
+  return out;
+}
+
 const isFunction = (node) => node.type === "FunctionDeclaration" || node.type === "FunctionExpression" || node.type === "ArrowFunctionExpression";
 
 /** Names a pattern binds (the bundles have only plain identifiers; anything else is refused). */
@@ -80,19 +90,16 @@ function varNames(node, into) {
   if (!node || typeof node.type !== "string") return;
   if (node.type === "VariableDeclaration" && node.kind === "var") for (const d of node.declarations) bound(d.id).forEach((n) => into.add(n));
   if (isFunction(node) || node.type === "ClassDeclaration" || node.type === "ClassExpression") return;
-  for (const key of Object.keys(node)) {
-    const value = node[key];
-    if (Array.isArray(value)) value.forEach((v) => varNames(v, into));
-    else if (value && typeof value === "object" && typeof value.type === "string") varNames(value, into);
-  }
+  for (const child of childNodes(node)) varNames(child, into);
 }
 
 /**
- * Calls `visit(identifier, scopeChain)` for every identifier that reads or writes a variable (not
- * property names, labels or declarations' own names), with the names declared by each enclosing
- * scope below the program, innermost first.
+ * Calls `visit(identifier, scopeChain, shorthand)` for every identifier that reads or writes a
+ * variable (not property names, labels or declarations' own names), with the names declared by
+ * each enclosing scope below the program, innermost first; `shorthand` when it is the `a` of `{a}`.
+ * Top-level statements in `skip` are not walked.
  */
-function references(program, visit) {
+function references(program, visit, skip) {
   const walk = (node, chain) => {
     if (!node || typeof node.type !== "string") return;
     switch (node.type) {
@@ -103,6 +110,8 @@ function references(program, visit) {
         if (node.computed) walk(node.property, chain);
         return;
       case "Property":
+        if (node.shorthand) return visit(node.value, chain, true);
+      // falls through
       case "MethodDefinition":
       case "PropertyDefinition":
         if (node.computed) walk(node.key, chain);
@@ -173,14 +182,10 @@ function references(program, visit) {
       }
       default:
         if (node.type === "IfStatement" || /While|With/.test(node.type)) refuseFunctionDeclarations([node.consequent, node.alternate, node.body]);
-        for (const key of Object.keys(node)) {
-          const value = node[key];
-          if (Array.isArray(value)) value.forEach((v) => walk(v, chain));
-          else if (value && typeof value === "object" && typeof value.type === "string") walk(value, chain);
-        }
+        for (const child of childNodes(node)) walk(child, chain);
     }
   };
-  for (const statement of program.body) walk(statement, []);
+  for (const statement of program.body) if (!skip.includes(statement)) walk(statement, []);
 }
 
 /** A function declared anywhere but at the top of a function or the program has scoping rules of
@@ -194,13 +199,8 @@ export function identifiersOf(source) {
   const names = new Set();
   const program = parse(source, { ecmaVersion: 2020, sourceType: "script" });
   const walk = (node) => {
-    if (!node || typeof node.type !== "string") return;
     if (node.type === "Identifier") names.add(node.name);
-    for (const key of Object.keys(node)) {
-      const value = node[key];
-      if (Array.isArray(value)) value.forEach(walk);
-      else if (value && typeof value === "object" && typeof value.type === "string") walk(value);
-    }
+    childNodes(node).forEach(walk);
   };
   walk(program);
   return names;
@@ -236,7 +236,7 @@ export function toGlobalCode(source, { globalOf, imported, api, publicKeys }) {
   const program = parse(source, { ecmaVersion: 2020, sourceType: "script" });
   const edits = [];
   const aliasGlobal = new Map(); // local alias of an imported name -> global name
-  let exportsObject;
+  let exportsStatement;
   let importStatement;
   for (const statement of program.body) {
     if (statement.type === "FunctionDeclaration" || statement.type === "ClassDeclaration") {
@@ -270,37 +270,23 @@ export function toGlobalCode(source, { globalOf, imported, api, publicKeys }) {
       statement.type === "ExpressionStatement" && statement.expression.type === "AssignmentExpression" &&
       source.slice(statement.expression.left.start, statement.expression.left.end) === "module.exports"
     ) {
-      exportsObject = statement.expression.right;
+      exportsStatement = statement;
     }
   }
+  const exportsObject = exportsStatement && exportsStatement.expression.right;
   if (!exportsObject || exportsObject.type !== "ObjectExpression") throw new Error("espruino-globals: no module.exports = {...}");
 
-  const renamed = new Set();
-  references(program, (node, chain) => {
-    if (importStatement && node.start >= importStatement.start && node.end <= importStatement.end) return;
+  // The import is dropped and the exports statement written anew below: neither is walked.
+  references(program, (node, chain, shorthand) => {
     if (chain.some((names) => names.has(node.name))) return; // a local of that name
     let global = globalOf.get(node.name);
     if (aliasGlobal.has(node.name)) {
       global = aliasGlobal.get(node.name);
       if (!global) throw new Error("espruino-globals: " + node.name + " (the required module) used at " + node.start);
     }
-    if (!global || renamed.has(node.start)) return;
-    renamed.add(node.start);
-    edits.push({ from: node.start, to: node.end, text: global });
-  });
-  // A shorthand property `{a}` reads as `{a:a}`: its value renamed, its key kept.
-  const shorthand = [];
-  const findShorthand = (node) => {
-    if (!node || typeof node.type !== "string") return;
-    if (node.type === "Property" && node.shorthand && renamed.has(node.value.start)) shorthand.push(node);
-    for (const key of Object.keys(node)) {
-      const value = node[key];
-      if (Array.isArray(value)) value.forEach(findShorthand);
-      else if (value && typeof value === "object" && typeof value.type === "string") findShorthand(value);
-    }
-  };
-  findShorthand(program);
-  for (const property of shorthand) edits.push({ from: property.key.start, to: property.key.start, text: property.key.name + ":" });
+    // A shorthand property `{a}` reads as `{a:a}`: its key kept, its value renamed.
+    if (global) edits.push({ from: node.start, to: node.end, text: (shorthand ? node.name + ":" : "") + global });
+  }, [importStatement, exportsStatement]);
 
   const exportsGlobal = {};
   for (const property of exportsObject.properties) {
@@ -310,14 +296,8 @@ export function toGlobalCode(source, { globalOf, imported, api, publicKeys }) {
     exportsGlobal[key] = aliasGlobal.get(value.name) || globalOf.get(value.name);
     if (!exportsGlobal[key]) throw new Error("espruino-globals: module.exports." + key + " is no top-level name");
   }
-  // The whole statement, written anew: `API={key:global,...}` (the renames inside it dropped).
+  // The whole statement, written anew: `API={key:global,...}`.
   const kept = Object.keys(exportsGlobal).filter((key) => !publicKeys || publicKeys.includes(key));
-  const exportsStatement = program.body.find((s) => s.type === "ExpressionStatement" && s.expression.right === exportsObject);
-  for (let i = edits.length - 1; i >= 0; i--) {
-    const edit = edits[i];
-    const inside = edit.from >= exportsStatement.start && edit.to <= exportsStatement.end && !(edit.from === edit.to && edit.from === exportsStatement.start);
-    if (inside) edits.splice(i, 1);
-  }
   edits.push({ from: exportsStatement.start, to: exportsStatement.end, text: api + "={" + kept.map((key) => key + ":" + exportsGlobal[key]).join(",") + "};" });
 
   edits.sort((a, b) => b.from - a.from || b.to - a.to);
