@@ -1,0 +1,88 @@
+// The device side of bench/espruino-memory.bench.ts, run by the Espruino interpreter from a Storage
+// file (so its own functions stay in flash, as a firmware's would). It keeps the highest
+// process.memory().usage it sees, sampled every 50 ms and at each step, and reports steps as
+// "@@ <step> <peak>" lines on the console, which the bench reads to drive the simulator.
+// CONFIG is written in by the bench: { scenario, ports: { host: port }, dps, connectionString }.
+var CONFIG = {};
+var peak = 0;
+function sample() {
+  var usage = process.memory().usage;
+  if (usage > peak) peak = usage;
+}
+function say(step) {
+  sample();
+  console.log("@@ " + step + " " + peak);
+}
+function fail(error) {
+  console.log("@@ FAIL " + (error && error.code) + " " + (error && error.message));
+}
+setInterval(sample, 50);
+say("start");
+var lib = require("azure-iot-mqtt-lite");
+say("loaded");
+var platform = lib.espruinoPlatform({
+  resolve: function (host) {
+    return { host: "127.0.0.1", port: CONFIG.ports[host.toLowerCase()] };
+  },
+});
+
+/** Telemetry, a reported-properties update, then the bench invokes a method, sends a C2D message
+ * and patches the desired properties; the client closes once the patch arrives. */
+function session(client) {
+  client.onMethod("reboot", function () {
+    say("method");
+    return { status: 200, payload: { ok: true } };
+  });
+  client.on("message", function (message) {
+    say("c2d " + message.payload.length);
+  });
+  client.on("desired", function (desired, version, complete) {
+    // The whole document arrives first, right after connecting; the bench's patch comes last.
+    say(complete ? "twin" : "desired");
+    if (complete) return;
+    client.close().then(function () {
+      say("DONE");
+    }, fail);
+  });
+  client.on("error", fail);
+}
+function afterConnect(client) {
+  say("connected");
+  client.sendTelemetry({ seq: 1, temperature: 21.5 }).then(function () {
+    say("telemetry");
+    return client.updateReported({ firmware: "1.0.0" });
+  }).then(function () {
+    say("ready");
+  }, fail);
+}
+
+if (CONFIG.scenario === "provisioning") {
+  var dps = lib.DpsClient(platform, CONFIG.dps);
+  dps.register().then(function (result) {
+    dps = undefined;
+    say("provisioned " + result.assignedHub);
+    lib.unload("azure-iot-mqtt-lite-dps");
+    say("DONE");
+  }, fail);
+} else if (CONFIG.scenario === "connection-string") {
+  var hub = lib.HubClient(platform, { connectionString: CONFIG.connectionString });
+  session(hub);
+  hub.connect().then(function () {
+    afterConnect(hub);
+  }, fail);
+} else if (CONFIG.scenario === "via-dps") {
+  lib.connectViaDps(platform, { dps: CONFIG.dps, setup: session }).then(function (result) {
+    afterConnect(result.client);
+  }, fail);
+} else if (CONFIG.scenario === "renewals") {
+  var renewing = lib.HubClient(platform, { connectionString: CONFIG.connectionString, sasTtlSeconds: 3 });
+  var connections = 0;
+  renewing.on("connected", function () {
+    say("connected " + ++connections);
+    if (connections === 3) renewing.close().then(function () {
+      say("DONE");
+    }, fail);
+  });
+  renewing.on("error", fail);
+  renewing.connect().then(undefined, fail);
+}
