@@ -35,11 +35,12 @@ const peerModule = process.env.ESPRUINO_PEER_MQTT;
 const BUDGET = 2500; // the ESP32's variables (issue #6)
 const STEP_TIMEOUT_MS = 60_000; // the interpreter runs under emulation on most hosts: slow
 
-type Scenario = "provisioning" | "connection-string" | "via-dps" | "renewals";
+type Scenario = "provisioning" | "connection-string" | "via-dps" | "renewals" | "example";
 const SCENARIOS: Record<Scenario, string> = {
   provisioning: "provisioning only (DpsClient, then unload)",
   "connection-string": "hub session by connection string (telemetry, reported, method, C2D, desired)",
   "via-dps": "connectViaDps, then the same hub session",
+  example: "examples/espruino-device.js (first boot and from the saved assignment; method, C2D, desired)",
   renewals: "two SAS renewals (3 s tokens)",
 };
 
@@ -51,8 +52,9 @@ interface Outcome {
 }
 
 /** Runs `script` on the interpreter with `vars` variables (undefined: its own default) in `dir`,
- * calling `onStep` for each "@@ step peak" line, until a "@@ DONE" line, a failure, or a timeout. */
-function runInterpreter(dir: string, script: string, vars: number | undefined, onStep: (step: string) => void): Promise<Outcome> {
+ * calling `onStep` for each "@@ step peak" line (and `onLine`, if given, for every other line: true
+ * ends the run as done), until a "@@ DONE" line, a failure, or a timeout. */
+function runInterpreter(dir: string, script: string, vars: number | undefined, onStep: (step: string) => void, onLine?: (line: string) => boolean): Promise<Outcome> {
   writeFileSync(join(dir, "run.js"), script);
   // The measuring build reads these (bench/espruino/README.md); a stock one keeps espruino.flash in its working directory.
   const env = { ...process.env, ...(vars ? { ESPRUINO_VARS: String(vars) } : {}), ESPRUINO_TLS_HEAP: "1", ESPRUINO_FLASH: join(dir, "espruino.flash") };
@@ -81,7 +83,11 @@ function runInterpreter(dir: string, script: string, vars: number | undefined, o
         if (/Out of Memory|Uncaught|ERROR|Execution Interrupted/i.test(line) && !line.includes("@@ ")) return finish(false, tail.join(" | "));
         // The console's prompt may come first on the line (">\x1b[J").
         const match = /@@ (.*) (\d+)$/.exec(line.trim());
-        if (!match) continue;
+        if (!match) {
+          // Without the console's prompt (">\r\x1b[J"), which comes first on a line the firmware prints.
+          if (onLine && onLine(line.split("\x1b[J").pop()!.trim())) return finish(true, "");
+          continue;
+        }
         const [, step, value] = match;
         peak = Math.max(peak, Number(value));
         clearTimeout(timer);
@@ -133,7 +139,7 @@ async function measure(dir: string, sim: Simulator, scenario: string, vars: numb
   const key = randomBytes(32).toString("base64");
   const hub = sim.hub();
   const config: Record<string, unknown> = { scenario, ports: await portsOf(sim) };
-  if (scenario === "provisioning" || scenario === "via-dps" || scenario === "peer-provisioning") {
+  if (scenario === "provisioning" || scenario === "via-dps" || scenario === "peer-provisioning" || scenario === "example") {
     sim.dps.enrollIndividual({ registrationId: deviceId, attestation: { type: "symmetricKey", primaryKey: key } });
     config.dps = { idScope: sim.idScope, registrationId: deviceId, symmetricKey: key, host: sim.dpsHost };
     config.dpsHost = sim.dpsHost;
@@ -154,10 +160,12 @@ async function measure(dir: string, sim: Simulator, scenario: string, vars: numb
     config.username = hubUsername(identity);
     config.password = hubSasToken(identity, key, nowSeconds + 3600);
   }
+  if (scenario === "example") return example(dir, sim, deviceId, key, config.ports as Record<string, number>, vars);
   const program = scenario.startsWith("peer-") ? "peer-firmware.js" : "memory-firmware.js";
   const firmware = readFileSync(join(root, "bench/espruino", program), "utf8").replace("var CONFIG = {};", "var CONFIG = " + JSON.stringify(config) + ";");
   await install(dir, { ...shippedModules(), ...(peerModule ? { MQTT: readFileSync(peerModule, "latin1") } : {}), "mem-fw": firmware });
-  return runInterpreter(dir, 'require("mem-fw");', vars, (step) => {
+  // Evaluated at the root from flash, as an ESP32 runs saved boot code (see example-boot.js).
+  return runInterpreter(dir, 'eval(require("Storage").read("mem-fw"));', vars, (step) => {
     if (step === "ready") {
       void hub.invokeMethod(deviceId, "reboot", { delay: 1 }, { timeoutMs: STEP_TIMEOUT_MS }).catch(() => {});
     } else if (step === "method") {
@@ -166,6 +174,46 @@ async function measure(dir: string, sim: Simulator, scenario: string, vars: numb
       hub.patchDesired(deviceId, { interval: 5 });
     }
   });
+}
+
+/** examples/espruino-device.js as shipped, pointed at the simulator (the WiFi is a stub module, the
+ * LED a no-op), run as boot code is, at the root from flash. Two boots: the first provisions, the
+ * second connects from the assignment the first saved in Storage. Each goes through a method, a
+ * C2D message and a desired patch; the peak is the higher of the two. */
+async function example(dir: string, sim: Simulator, deviceId: string, key: string, ports: Record<string, number>, vars: number): Promise<Outcome> {
+  let text = readFileSync(join(root, "examples/espruino-device.js"), "utf8");
+  const edits: [string, string][] = [
+    ['var ID_SCOPE = "0ne00XXXXXX";', "var ID_SCOPE = " + JSON.stringify(sim.idScope) + ";"],
+    ['var REGISTRATION_ID = "esp32-kitchen-01";', "var REGISTRATION_ID = " + JSON.stringify(deviceId) + ";"],
+    ['var DEVICE_KEY = "base64 key of the enrollment";', "var DEVICE_KEY = " + JSON.stringify(key) + ";"],
+    ["symmetricKey: DEVICE_KEY }", "symmetricKey: DEVICE_KEY, host: " + JSON.stringify(sim.dpsHost) + " }"],
+    ["azure.espruinoPlatform()", 'azure.espruinoPlatform({ resolve: function (host) { return { host: "127.0.0.1", port: ' + JSON.stringify(ports) + "[host.toLowerCase()] }; } })"],
+  ];
+  for (const [from, to] of edits) {
+    if (!text.includes(from)) throw new Error("the example changed: no " + from + " in it (update bench/espruino-memory.bench.ts)");
+    text = text.replace(from, to);
+  }
+  const wifi = "exports.connect = function (ssid, options, callback) { setTimeout(callback, 10); }; exports.setSNTP = function () {}; exports.on = function () {};";
+  const boot = readFileSync(join(root, "bench/espruino/example-boot.js"), "utf8");
+  await install(dir, { ...shippedModules(), Wifi: wifi, example: text });
+  const hub = sim.hub();
+  let peak = 0;
+  for (const round of ["first boot", "second boot"]) {
+    const outcome = await runInterpreter(dir, boot, vars, () => {}, (line) => {
+      if (line.startsWith("on ")) {
+        void hub.invokeMethod(deviceId, "blink", { ms: 1 }, { timeoutMs: STEP_TIMEOUT_MS }).then(() => hub.sendC2D(deviceId, "hello from the cloud", { color: "red" }), (error) => console.error("  bench: the method failed: " + error.message));
+      } else if (line.startsWith("cloud-to-device:")) {
+        hub.patchDesired(deviceId, { interval: 5 });
+      } else if (line.includes("could not connect")) {
+        throw new Error(line);
+      }
+      const desired = /desired v(\d+)/.exec(line);
+      return !!desired && Number(desired[1]) >= 2 + (round === "second boot" ? 1 : 0);
+    });
+    peak = Math.max(peak, outcome.peak);
+    if (!outcome.done) return { done: false, peak, why: round + ": " + outcome.why };
+  }
+  return { done: true, peak, why: "" };
 }
 
 /** The fewest variables, in steps of 50 between lo and hi, that the scenario completes with

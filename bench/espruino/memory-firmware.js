@@ -1,5 +1,5 @@
-// The device side of bench/espruino-memory.bench.ts, run by the Espruino interpreter from a Storage
-// file (so its own functions stay in flash, as a firmware's would). It keeps the highest
+// The device side of bench/espruino-memory.bench.ts, evaluated by the Espruino interpreter at the
+// root from a Storage file, as an ESP32 runs saved boot code (its functions stay in flash). It keeps the highest
 // process.memory().usage it sees, sampled every 50 ms and at each step, and reports steps as
 // "@@ <step> <peak>" lines on the console, which the bench reads to drive the simulator.
 // CONFIG is written in by the bench: { scenario, ports: { host: port }, dps, connectionString }.
