@@ -283,6 +283,11 @@ export class DpsClient {
     const status = response.status;
     if (status === 200 && body.status === "assigned") {
       if (!state.assignedHub || !state.deviceId) return this.finish_(liteError("DPS_BAD_RESPONSE", "assigned without a hub or device id"));
+      // IoT Hub names: public, China and US Government clouds (see Platform.unverifiedTls).
+      const cloud = state.assignedHub.split(".azure-devices.");
+      if (this.platform_.unverifiedTls && (cloud.length !== 2 || "net cn us".split(" ").indexOf(cloud[1]) < 0)) {
+        return this.finish_(liteError("DPS_BAD_RESPONSE", "assigned " + state.assignedHub + ", not an IoT hub name", { retryable: true }));
+      }
       this.step_({ step: "assigned", assignedHub: state.assignedHub, deviceId: state.deviceId, atMs: 0 });
       return this.finish_(undefined, {
         registrationId: state.registrationId || this.options_.registrationId,

@@ -61,6 +61,10 @@ export interface Platform {
   /** A uniform number in [0, 1) (for jitter). */
   random(): number;
   crypto?: CryptoProvider;
+  /** True when the platform's TLS checks no server certificate (the Espruino interpreter's). Whoever
+   * intercepts provisioning could then answer as DPS and assign a host of their own, which the hub
+   * client would send the device's SAS tokens: DpsClient takes only IoT Hub names there. */
+  unverifiedTls?: boolean;
   /** A small device sets small bounds here, so no client on it buffers more than it can hold. */
   limits?: PlatformLimits;
   /** True when the device is short of memory: the hub client then refuses to hold another

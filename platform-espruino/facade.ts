@@ -106,13 +106,6 @@ function provisioner(platform: Platform, dps: DpsOptions): Provisioning {
         (result) => {
           client = undefined;
           unload(Module.Dps);
-          // The interpreter's TLS checks no certificate: whoever intercepts provisioning could
-          // assign a host of their own, and the hub client would send it the device's SAS tokens.
-          // Only IoT Hub names (public, China and US Government clouds) are taken.
-          const cloud = result.assignedHub.split(".azure-devices.");
-          if (cloud.length !== 2 || "net cn us".split(" ").indexOf(cloud[1]) < 0) {
-            throw liteError("DPS_BAD_RESPONSE", "assigned " + result.assignedHub + ", not an IoT hub name", { retryable: true });
-          }
           const assignment: Assignment = { assignedHub: result.assignedHub, deviceId: result.deviceId };
           if (result.payload !== undefined) assignment.payload = result.payload;
           return assignment;

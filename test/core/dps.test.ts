@@ -92,6 +92,32 @@ test("register, 202 with retry-after, poll no earlier than it, 200 assigned; DIS
   assert.is(platform.pendingTimers, 0, "no timer left behind");
 });
 
+test("over a TLS that checks no certificate, only IoT Hub names are taken as the assigned hub", async () => {
+  const cases: [string, boolean, string][] = [
+    ["rogue.example.com", true, "DPS_BAD_RESPONSE"],
+    ["hub-a.azure-devices.net.example.com", true, "DPS_BAD_RESPONSE"],
+    ["hub-a.azure-devices.org", true, "DPS_BAD_RESPONSE"],
+    ["hub-a.azure-devices.net", true, "assigned"],
+    ["hub-a.azure-devices.cn", true, "assigned"],
+    ["hub-a.azure-devices.us", true, "assigned"],
+    ["rogue.example.com", false, "assigned"], // a verified TLS is how a platform that checks knows
+  ];
+  for (const [assignedHub, unverifiedTls, expected] of cases) {
+    const { platform, outcome } = start();
+    Object.assign(platform, { unverifiedTls });
+    const socket = platform.lastSocket;
+    const register = acceptUntilRegister(socket);
+    respond(socket, 200, rid(register.topic), { ...ASSIGNED, registrationState: { ...ASSIGNED.registrationState, assignedHub } });
+    const { result, error } = (await outcome())!;
+    assert.is(error ? error.code : result!.status, expected, assignedHub + (unverifiedTls ? " unverified" : " verified"));
+    if (error) {
+      assert.is(error.message, "assigned " + assignedHub + ", not an IoT hub name");
+      assert.is(error.retryable, true, "another answer may be DPS's own");
+      assert.ok(socket.closedByClient, "the connection to the impostor is closed");
+    }
+  }
+});
+
 test("register() settles only once its socket has closed, so nothing of it outlives it", async () => {
   const { platform, outcome } = start();
   const socket = platform.lastSocket;

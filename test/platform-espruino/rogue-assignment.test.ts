@@ -29,4 +29,23 @@ test("connectViaDps refuses an assigned host that is no IoT hub name: DPS_BAD_RE
   }
 });
 
+test("DpsClient run directly refuses it too: the platform says its TLS checks no certificate", async () => {
+  const sim = await startSimulator({ dps: { retryAfterSeconds: 0 }, hubs: ["rogue-hub.example.com"] });
+  const env = new EspruinoEnvironment({ storage: shippedStorage(), lookup: (host) => sim.resolve(host), ca: sim.ca });
+  try {
+    const key = randomBytes(32).toString("base64");
+    sim.dps.enrollIndividual({ registrationId: "rogue-2", attestation: { type: "symmetricKey", primaryKey: key } });
+    const lib = env.require("azure-iot-mqtt-lite");
+    const client = lib.DpsClient(lib.espruinoPlatform(), { idScope: sim.idScope, registrationId: "rogue-2", symmetricKey: key, host: sim.dpsHost, timeoutMs: 5000 });
+    const outcome = await client.register().then(
+      () => "assigned",
+      (error: { code?: string; message?: string }) => [error.code, error.message],
+    );
+    assert.equal(outcome, ["DPS_BAD_RESPONSE", "assigned rogue-hub.example.com, not an IoT hub name"]);
+  } finally {
+    env.dispose();
+    await sim.close();
+  }
+});
+
 test.run();

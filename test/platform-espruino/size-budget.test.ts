@@ -81,9 +81,12 @@ const BUDGET_BYTES = 16000;
  * hub module stays within its budget with a trim. Then +220 (main; total +230): the DPS and hub
  * files of another build than the main one are MODULE_MISMATCH before their code runs, where
  * they would have called the wrong functions through globals named differently in each build and
- * overwritten some of the main module's. */
-const MAIN_CEILING_BYTES = 28550;
-const TOTAL_CEILING_BYTES = 51950;
+ * overwritten some of the main module's. Then lowered (-150 main) and the total +50: the check
+ * that an assigned hub is an IoT Hub name moved from connectViaDps into the DPS client, which
+ * makes it on any platform whose TLS checks no certificate, so DpsClient run directly on Espruino
+ * is held to it too. */
+const MAIN_CEILING_BYTES = 28400;
+const TOTAL_CEILING_BYTES = 52000;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");
