@@ -35,13 +35,15 @@ const peerModule = process.env.ESPRUINO_PEER_MQTT;
 const BUDGET = 2500; // the ESP32's variables (issue #6)
 const STEP_TIMEOUT_MS = 60_000; // the interpreter runs under emulation on most hosts: slow
 
-type Scenario = "provisioning" | "connection-string" | "via-dps" | "renewals" | "example";
+type Scenario = "provisioning" | "connection-string" | "via-dps" | "renewals" | "example" | "cuts";
+const CUTS = 30;
 const SCENARIOS: Record<Scenario, string> = {
   provisioning: "provisioning only (DpsClient, then unload)",
   "connection-string": "hub session by connection string (telemetry, reported, method, C2D, desired)",
   "via-dps": "connectViaDps, then the same hub session",
   example: "examples/espruino-device.js (first boot and from the saved assignment; method, C2D, desired)",
   renewals: "two SAS renewals (3 s tokens)",
+  cuts: "the hub connection cut 30 times (a soak, only when named: variables in use after each reconnect)",
 };
 
 interface Outcome {
@@ -54,7 +56,7 @@ interface Outcome {
 /** Runs `script` on the interpreter with `vars` variables (undefined: its own default) in `dir`,
  * calling `onStep` for each "@@ step peak" line (and `onLine`, if given, for every other line: true
  * ends the run as done), until a "@@ DONE" line, a failure, or a timeout. */
-function runInterpreter(dir: string, script: string, vars: number | undefined, onStep: (step: string) => void, onLine?: (line: string) => boolean): Promise<Outcome> {
+function runInterpreter(dir: string, script: string, vars: number | undefined, onStep: (step: string, value: number) => void, onLine?: (line: string) => boolean): Promise<Outcome> {
   writeFileSync(join(dir, "run.js"), script);
   // The measuring build reads these (bench/espruino/README.md); a stock one keeps espruino.flash in its working directory.
   const env = { ...process.env, ...(vars ? { ESPRUINO_VARS: String(vars) } : {}), ESPRUINO_TLS_HEAP: "1", ESPRUINO_FLASH: join(dir, "espruino.flash") };
@@ -95,7 +97,7 @@ function runInterpreter(dir: string, script: string, vars: number | undefined, o
         if (step.startsWith("FAIL")) return finish(false, step);
         if (step === "DONE") return finish(true, "");
         try {
-          onStep(step);
+          onStep(step, Number(value));
         } catch (error) {
           finish(false, "bench: " + (error as Error).message);
         }
@@ -132,6 +134,8 @@ async function portsOf(sim: Simulator): Promise<Record<string, number>> {
 }
 
 let counter = 0;
+/** Variables in use after each reconnect of the last "cuts" run. */
+const inUse: number[] = [];
 /** One run of `scenario` ("peer-*" for the peer's) with `vars` variables; the simulator side
  * follows the device's steps: a method when it is ready, then a C2D message, then a desired patch. */
 async function measure(dir: string, sim: Simulator, scenario: string, vars: number): Promise<Outcome> {
@@ -160,13 +164,18 @@ async function measure(dir: string, sim: Simulator, scenario: string, vars: numb
     config.username = hubUsername(identity);
     config.password = hubSasToken(identity, key, nowSeconds + 3600);
   }
+  inUse.length = 0;
   if (scenario === "example") return example(dir, sim, deviceId, key, config.ports as Record<string, number>, vars);
   const program = scenario.startsWith("peer-") ? "peer-firmware.js" : "memory-firmware.js";
   const firmware = readFileSync(join(root, "bench/espruino", program), "utf8").replace("var CONFIG = {};", "var CONFIG = " + JSON.stringify(config) + ";");
   await install(dir, { ...shippedModules(), ...(peerModule ? { MQTT: readFileSync(peerModule, "latin1") } : {}), "mem-fw": firmware });
   // Evaluated at the root from flash, as an ESP32 runs saved boot code (see example-boot.js).
-  return runInterpreter(dir, 'eval(require("Storage").read("mem-fw"));', vars, (step) => {
-    if (step === "ready") {
+  return runInterpreter(dir, 'eval(require("Storage").read("mem-fw"));', vars, (step, value) => {
+    if (step.startsWith("in-use ")) {
+      inUse.push(value);
+      if (inUse.length <= CUTS) setTimeout(() => hub.dropConnection(deviceId), 100);
+      else hub.patchDesired(deviceId, { interval: 5 }); // the firmware closes on it: DONE
+    } else if (step === "ready") {
       void hub.invokeMethod(deviceId, "reboot", { delay: 1 }, { timeoutMs: STEP_TIMEOUT_MS }).catch(() => {});
     } else if (step === "method") {
       setTimeout(() => hub.sendC2D(deviceId, "hello from the cloud", { color: "red" }), 200);
@@ -234,7 +243,7 @@ async function main(): Promise<void> {
     console.error("espruino-memory: skipped, set ESPRUINO to an Espruino interpreter built for Linux (bench/espruino/README.md)");
     return;
   }
-  const wanted = (process.env.ESPRUINO_SCENARIOS || Object.keys(SCENARIOS).join(",")).split(",") as Scenario[];
+  const wanted = (process.env.ESPRUINO_SCENARIOS || Object.keys(SCENARIOS).filter((name) => name !== "cuts").join(",")).split(",") as Scenario[];
   const dir = mkdtempSync(join(tmpdir(), "espruino-memory-"));
   const sim = await startSimulator({ dps: { retryAfterSeconds: 1 } });
   try {
@@ -242,6 +251,13 @@ async function main(): Promise<void> {
       if (!SCENARIOS[scenario]) throw new Error("no scenario " + scenario + "; there are " + Object.keys(SCENARIOS).join(", "));
       const ours = await measure(dir, sim, scenario, BUDGET);
       if (!ours.done) throw new Error(scenario + " did not complete with " + BUDGET + " variables: " + ours.why);
+      if (scenario === "cuts") {
+        // From the first reconnect on: the first connection makes what every later one reuses.
+        const growth = inUse[inUse.length - 1] - inUse[1];
+        console.error("  in use after each connection: " + inUse.join(" "));
+        report({ name: "espruino variables gained over " + CUTS + " reconnects after connection cuts", unit: "variables", value: growth, peer: "none", peerValue: 0, ratio: 0 });
+        continue;
+      }
       const peerScenario = scenario === "provisioning" ? "peer-provisioning" : scenario === "connection-string" ? "peer-session" : undefined;
       // The peer module loses a packet now and then (its parser splits chunks by hand): a few tries.
       let peer: Outcome | undefined;

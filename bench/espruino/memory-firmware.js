@@ -74,6 +74,18 @@ if (CONFIG.scenario === "provisioning") {
   lib.connectViaDps(platform, { dps: CONFIG.dps, setup: session }).then(function (result) {
     afterConnect(result.client);
   }, fail);
+} else if (CONFIG.scenario === "cuts") {
+  // The bench cuts the connection after each "in-use" step; the client reconnects by itself.
+  var cut = lib.HubClient(platform, { connectionString: CONFIG.connectionString, reconnectMinMs: 100, reconnectMaxMs: 400 });
+  var rounds = 0;
+  session(cut);
+  cut.on("connected", function () {
+    // Variables in use once connected (after a collection), not the peak, to see what stays.
+    setTimeout(function () {
+      console.log("@@ in-use " + ++rounds + " " + process.memory().usage);
+    }, 300);
+  });
+  cut.connect().then(undefined, fail);
 } else if (CONFIG.scenario === "renewals") {
   var renewing = lib.HubClient(platform, { connectionString: CONFIG.connectionString, sasTtlSeconds: 3 });
   var connections = 0;
