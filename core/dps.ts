@@ -283,10 +283,16 @@ export class DpsClient {
     const status = response.status;
     if (status === 200 && body.status === "assigned") {
       if (!state.assignedHub || !state.deviceId) return this.finish_(liteError("DPS_BAD_RESPONSE", "assigned without a hub or device id"));
-      // IoT Hub names: public, China and US Government clouds (see Platform.unverifiedTls).
-      const cloud = state.assignedHub.split(".azure-devices.");
-      if (this.platform_.unverifiedTls && (cloud.length !== 2 || "net cn us".split(" ").indexOf(cloud[1]) < 0)) {
-        return this.finish_(liteError("DPS_BAD_RESPONSE", "assigned " + state.assignedHub + ", not an IoT hub name", { retryable: true }));
+      if (this.platform_.unverifiedTls) {
+        // IoT Hub names (see Platform.unverifiedTls): 3-50 letters, digits or hyphens, in the
+        // public, China or US Government cloud; nothing else before the suffix, since the name is
+        // dialled as given (a NUL in it ends the name the interpreter's C code resolves).
+        // (Espruino's regular expressions have no {n,m} and no alternation.)
+        const cloud = state.assignedHub.split(".azure-devices.");
+        const name = cloud[0];
+        if (cloud.length !== 2 || "net cn us".split(" ").indexOf(cloud[1]) < 0 || !/^[a-zA-Z0-9-]+$/.test(name) || name.length < 3 || name.length > 50) {
+          return this.finish_(liteError("DPS_BAD_RESPONSE", "assigned " + JSON.stringify(state.assignedHub) + ", not an IoT hub name", { retryable: true }));
+        }
       }
       this.step_({ step: "assigned", assignedHub: state.assignedHub, deviceId: state.deviceId, atMs: 0 });
       return this.finish_(undefined, {

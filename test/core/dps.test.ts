@@ -97,6 +97,12 @@ test("over a TLS that checks no certificate, only IoT Hub names are taken as the
     ["rogue.example.com", true, "DPS_BAD_RESPONSE"],
     ["hub-a.azure-devices.net.example.com", true, "DPS_BAD_RESPONSE"],
     ["hub-a.azure-devices.org", true, "DPS_BAD_RESPONSE"],
+    ["127.0.0.1\u0000.azure-devices.net", true, "DPS_BAD_RESPONSE"], // dialled as 127.0.0.1 by C code
+    ["rogue.example.com\u0000.azure-devices.net", true, "DPS_BAD_RESPONSE"],
+    ["a.b.azure-devices.net", true, "DPS_BAD_RESPONSE"],
+    ["ab.azure-devices.net", true, "DPS_BAD_RESPONSE"], // IoT Hub names are 3 to 50 characters
+    ["x".repeat(51) + ".azure-devices.net", true, "DPS_BAD_RESPONSE"],
+    ["x".repeat(50) + ".azure-devices.net", true, "assigned"],
     ["hub-a.azure-devices.net", true, "assigned"],
     ["hub-a.azure-devices.cn", true, "assigned"],
     ["hub-a.azure-devices.us", true, "assigned"],
@@ -111,7 +117,7 @@ test("over a TLS that checks no certificate, only IoT Hub names are taken as the
     const { result, error } = (await outcome())!;
     assert.is(error ? error.code : result!.status, expected, assignedHub + (unverifiedTls ? " unverified" : " verified"));
     if (error) {
-      assert.is(error.message, "assigned " + assignedHub + ", not an IoT hub name");
+      assert.is(error.message, "assigned " + JSON.stringify(assignedHub) + ", not an IoT hub name");
       assert.is(error.retryable, true, "another answer may be DPS's own");
       assert.ok(socket.closedByClient, "the connection to the impostor is closed");
     }

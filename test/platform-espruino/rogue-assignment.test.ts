@@ -19,7 +19,7 @@ test("connectViaDps refuses an assigned host that is no IoT hub name: DPS_BAD_RE
       () => "connected",
       (error: { code?: string; message?: string; retryable?: boolean }) => [error.code, error.message, error.retryable],
     );
-    assert.equal(outcome, ["DPS_BAD_RESPONSE", "assigned rogue-hub.example.com, not an IoT hub name", true]);
+    assert.equal(outcome, ["DPS_BAD_RESPONSE", 'assigned "rogue-hub.example.com", not an IoT hub name', true]);
     assert.ok(sim.assignedDevice("rogue-hub.example.com", "rogue-1"), "DPS did assign it there");
     assert.equal(env.stats.dialled.map((d: { host: string }) => d.host), [sim.dpsHost], "DPS dialled, the assigned host never");
     assert.is(sim.connections.filter((c) => c.service !== "dps").length, 0, "no connection reached the rogue hub");
@@ -41,7 +41,7 @@ test("DpsClient run directly refuses it too: the platform says its TLS checks no
       () => "assigned",
       (error: { code?: string; message?: string }) => [error.code, error.message],
     );
-    assert.equal(outcome, ["DPS_BAD_RESPONSE", "assigned rogue-hub.example.com, not an IoT hub name"]);
+    assert.equal(outcome, ["DPS_BAD_RESPONSE", 'assigned "rogue-hub.example.com", not an IoT hub name']);
   } finally {
     env.dispose();
     await sim.close();

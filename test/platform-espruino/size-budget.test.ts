@@ -84,9 +84,11 @@ const BUDGET_BYTES = 16000;
  * overwritten some of the main module's. Then lowered (-150 main) and the total +50: the check
  * that an assigned hub is an IoT Hub name moved from connectViaDps into the DPS client, which
  * makes it on any platform whose TLS checks no certificate, so DpsClient run directly on Espruino
- * is held to it too. */
+ * is held to it too; then +90 (DPS): the whole name is checked (3-50 letters, digits or hyphens
+ * before the suffix), where "127.0.0.1\u0000.azure-devices.net" passed and was dialled as
+ * 127.0.0.1. */
 const MAIN_CEILING_BYTES = 28400;
-const TOTAL_CEILING_BYTES = 52000;
+const TOTAL_CEILING_BYTES = 52100;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");
