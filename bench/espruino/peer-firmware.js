@@ -1,20 +1,9 @@
-// The peer of bench/espruino-memory.bench.ts: the same steps done by hand with Espruino's own MQTT
-// module (EspruinoDocs modules/MQTT.js, installed as the Storage file "MQTT"), measured the same
-// way as memory-firmware.js. The bench computes its SAS tokens; it sends no PUBACK and tracks no
+// The peer of bench/espruino-memory.bench.ts, after sampler.js: the same steps done by hand with
+// Espruino's own MQTT module (EspruinoDocs modules/MQTT.js, installed as the Storage file "MQTT"),
+// measured the same way as memory-firmware.js. The bench computes its SAS tokens; it sends no PUBACK and tracks no
 // acknowledgement, so it is the floor of what the steps cost, not an equal of the library.
 // CONFIG is written in by the bench: { scenario, ports, username, password, clientId, hub, deviceId, dps }.
 var CONFIG = {};
-var peak = 0;
-function sample() {
-  var usage = process.memory().usage;
-  if (usage > peak) peak = usage;
-}
-function say(step) {
-  sample();
-  console.log("@@ " + step + " " + peak);
-}
-setInterval(sample, 50);
-say("start");
 
 function open(host, clientId, onConnected, onMessage) {
   var mqtt = require("MQTT").create(host, { client_id: clientId, username: CONFIG.username, password: CONFIG.password, keep_alive: 240 });
@@ -69,12 +58,16 @@ if (CONFIG.scenario === "peer-provisioning") {
       mqtt.subscribe("devices/" + id + "/messages/devicebound/#", 1);
       mqtt.subscribe("$iothub/twin/res/#", 0);
       mqtt.subscribe("$iothub/twin/PATCH/properties/desired/#", 0);
-      mqtt.publish("devices/" + id + "/messages/events/", JSON.stringify({ seq: 1, temperature: 21.5 }), 1);
-      say("telemetry");
-      mqtt.publish("$iothub/twin/PATCH/properties/reported/?$rid=1", JSON.stringify({ firmware: "1.0.0" }), 0);
+      // The whole twin, as the library asks for it on each connection when desired properties are listened to.
+      mqtt.publish("$iothub/twin/GET/?$rid=0", "", 0);
     },
     function (mqtt, topic, message) {
-      if (topic.indexOf("$iothub/twin/res/204/") === 0) say("ready");
+      if (topic.indexOf("$iothub/twin/res/200/") === 0) {
+        say("twin " + Object.keys(JSON.parse(message).desired).length);
+        mqtt.publish("devices/" + id + "/messages/events/", JSON.stringify({ seq: 1, temperature: 21.5 }), 1);
+        say("telemetry");
+        mqtt.publish("$iothub/twin/PATCH/properties/reported/?$rid=1", JSON.stringify({ firmware: "1.0.0" }), 0);
+      } else if (topic.indexOf("$iothub/twin/res/204/") === 0) say("ready");
       else if (topic.indexOf("$iothub/methods/POST/reboot/") === 0) {
         say("method");
         mqtt.publish("$iothub/methods/res/200/?$rid=" + topic.split("$rid=")[1], JSON.stringify({ ok: true }), 0);
