@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
-import { startSimulator, type Simulator } from "../simulator/index";
+import { startSimulator, type HubFault, type Simulator } from "../simulator/index";
 import { dpsSasToken, dpsUsername } from "../core/dps-credentials";
 import { hubClientId, hubSasToken, hubUsername } from "../core/hub-credentials";
 import { install, runInterpreter, STEP_TIMEOUT_MS, type Outcome } from "./espruino/interpreter";
@@ -28,6 +28,14 @@ const peerModule = process.env.ESPRUINO_PEER_MQTT;
 const echo = !!process.env.ESPRUINO_VERBOSE;
 const BUDGET = 2500; // the ESP32's variables (issue #6)
 const CUTS = 30;
+/** The faults scenario's, each once; ESPRUINO_FAULTS=connect,telemetry keeps only those steps'. */
+const FAULTS: HubFault[] = [
+  { step: "connect", action: { kind: "refuse", returnCode: 3 } },
+  { step: "twin-get", action: { kind: "error", status: 429 } },
+  { step: "telemetry", action: { kind: "drop" } },
+  { step: "twin-patch", action: { kind: "error", status: 503 } },
+];
+const onlyFaults = process.env.ESPRUINO_FAULTS && process.env.ESPRUINO_FAULTS.split(",");
 
 /** The project's root: this file runs bundled from .build/bench. */
 function projectRoot(): string {
@@ -53,6 +61,7 @@ const SCENARIOS: Record<string, Spec> = {
   "via-dps": { label: "connectViaDps, then the same hub session", dps: true },
   renewals: { label: "two SAS renewals (3 s tokens)", dps: false },
   example: { label: "examples/espruino-device.js (first boot and from the saved assignment; method, C2D, desired)", dps: true },
+  faults: { label: "the same hub session through faults (a refused connection, a twin GET throttled, a connection dropped at telemetry, a reported patch answered 503)", dps: false },
   cuts: { label: "the hub connection cut " + CUTS + " times", dps: false, soak: true },
 };
 const PEERS: Record<string, Spec> = {
@@ -92,6 +101,8 @@ async function measure(dir: string, sim: Simulator, scenario: string, vars: numb
   const config: Record<string, unknown> = { scenario, ports, dpsHost: sim.dpsHost };
   if (spec.dps) config.dps = { idScope: sim.idScope, registrationId: deviceId, symmetricKey: key, host: sim.dpsHost };
   else config.connectionString = hub.addDevice({ deviceId, primaryKey: key }).connectionString;
+  const faults = scenario === "faults" ? FAULTS.filter((fault) => !onlyFaults || onlyFaults.includes(fault.step)) : [];
+  for (const fault of faults) hub.injectFault({ deviceId, ...fault });
   const expiry = Math.floor(Date.now() / 1000) + 3600;
   if (scenario === "peer-provisioning") {
     const identity = { idScope: sim.idScope, registrationId: deviceId };
@@ -125,6 +136,11 @@ async function measure(dir: string, sim: Simulator, scenario: string, vars: numb
       }
     },
   });
+  if (scenario === "faults" && outcome.done) {
+    // A fault that never fired would make this the plain session under another name.
+    const fired = sim.connections.filter((c) => c.clientId === deviceId).flatMap((c) => c.events.filter((e) => e.kind === "fault"));
+    if (fired.length !== faults.length) throw new Error("faults: " + fired.length + " of the " + faults.length + " injected fired: " + fired.map((e) => e.detail).join("; "));
+  }
   return { ...outcome, marks };
 }
 

@@ -13,8 +13,9 @@ var platform = lib.espruinoPlatform({
 mark("platform");
 
 /** Telemetry, a reported-properties update, then the bench invokes a method, sends a C2D message
- * and patches the desired properties; the client closes once the patch arrives. */
-function session(client) {
+ * and patches the desired properties; the client closes once the patch arrives. An "error" event
+ * fails the run, unless `tolerant` (the bench injects faults). */
+function session(client, tolerant) {
   client.onMethod("reboot", function () {
     say("method");
     return { status: 200, payload: { ok: true } };
@@ -30,7 +31,12 @@ function session(client) {
       say("DONE");
     }, fail);
   });
-  client.on("error", fail);
+  client.on("error", tolerant ? function (error) {
+    say("error " + error.code);
+  } : fail);
+  if (tolerant) client.on("disconnected", function (error) {
+    say("disconnected " + error.code);
+  });
 }
 function afterConnect(client) {
   say("connected");
@@ -62,6 +68,15 @@ if (CONFIG.scenario === "provisioning") {
 } else if (CONFIG.scenario === "via-dps") {
   lib.connectViaDps(platform, { dps: CONFIG.dps, setup: session }).then(function (result) {
     afterConnect(result.client);
+  }, fail);
+} else if (CONFIG.scenario === "faults") {
+  // The bench has the hub refuse the first connection (3: server unavailable), answer the first
+  // twin GET with 429, drop the connection at the first telemetry message and answer the first
+  // reported patch with 503: the session must still complete.
+  var faulty = lib.HubClient(platform, { connectionString: CONFIG.connectionString, reconnectMinMs: 100, reconnectMaxMs: 400 });
+  session(faulty, true);
+  faulty.connect().then(function () {
+    afterConnect(faulty);
   }, fail);
 } else if (CONFIG.scenario === "cuts") {
   // The bench cuts the connection after each "in-use" step; the client reconnects by itself.
