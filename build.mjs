@@ -99,11 +99,15 @@ const espruinoNatives = {
       "./base64": "platform-espruino/native-base64.ts",
       "./utf8": "platform-espruino/native-utf8.ts",
       "./json": "platform-espruino/native-json.ts",
+      "./errors": "platform-espruino/native-errors.ts",
     };
-    // In the core's own imports, and in the barrel of shared files (which the DPS and hub modules use).
-    build.onResolve({ filter: /^(\.|\.\.\/core)\/(sha256|base64|utf8|json)$/ }, (args) => {
+    // In the core's own imports, and in the barrel of shared files (which the DPS and hub modules
+    // use); the errors everywhere but in their stand-in itself (the platform makes errors too).
+    build.onResolve({ filter: /^(\.|\.\.\/core)\/(sha256|base64|utf8|json|errors)$/ }, (args) => {
+      const native = natives["./" + args.path.split("/").pop()];
       const fromCore = args.importer.startsWith(at("core")) || args.importer === at("platform-espruino/shared.ts");
-      return fromCore ? { path: at(natives["./" + args.path.split("/").pop()]) } : undefined;
+      const anywhere = native.endsWith("native-errors.ts") && args.importer !== at(native);
+      return fromCore || anywhere ? { path: at(native) } : undefined;
     });
   },
 };

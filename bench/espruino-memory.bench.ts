@@ -26,6 +26,8 @@ import { report } from "./harness";
 const interpreter = process.env.ESPRUINO;
 const peerModule = process.env.ESPRUINO_PEER_MQTT;
 const echo = !!process.env.ESPRUINO_VERBOSE;
+/** Where memory peaks, call path by call path (bench/espruino/profiler.js); build with READABLE_NAMES=1 to read it. */
+const profile = !!process.env.ESPRUINO_PROFILE;
 const BUDGET = 2500; // the ESP32's variables (issue #6)
 const CUTS = 30;
 /** The faults scenario's, each once; ESPRUINO_FAULTS=connect,telemetry keeps only those steps'. */
@@ -111,18 +113,25 @@ async function measure(dir: string, sim: Simulator, scenario: string, vars: numb
     const identity = { hostName: sim.hubs[0], deviceId };
     Object.assign(config, { hub: sim.hubs[0], deviceId, clientId: hubClientId(identity), username: hubUsername(identity), password: hubSasToken(identity, key, expiry) });
   }
+  if (profile && !(scenario in PEERS)) {
+    const names = (file: string) => JSON.parse(read("dist/espruino/" + file)) as Record<string, string>;
+    const globals = Object.fromEntries(Object.entries(names("renamed-globals.json")).map(([global, source]) => [global, source.split(" ")[1]]));
+    config.profile = { globals, members: names("renamed-members.json") };
+  }
   const program = read("bench/espruino/" + (scenario in PEERS ? "peer-firmware.js" : "memory-firmware.js")).replace("var CONFIG = {};", "var CONFIG = " + JSON.stringify(config) + ";");
   const peer: Record<string, string> = peerModule ? { MQTT: readFileSync(peerModule, "utf8") } : {};
-  await install(interpreter!, dir, { ...shippedModules(), ...peer, "mem-fw": read("bench/espruino/sampler.js") + program });
+  const profiler = config.profile ? read("bench/espruino/profiler.js") : "";
+  await install(interpreter!, dir, { ...shippedModules(), ...peer, "mem-fw": profiler + read("bench/espruino/sampler.js") + program });
   const marks: Record<string, number> = {};
   const outcome = await runInterpreter({
     interpreter: interpreter!,
     dir,
     // Evaluated at the root from flash, as an ESP32 runs saved boot code (see example-boot.js).
     script: 'eval(require("Storage").read("mem-fw"));',
-    vars,
+    vars: config.profile ? undefined : vars,
     echo,
     onStep: (step, value) => {
+      if (step.startsWith("profile ")) return console.error("  " + step.slice("profile ".length) + " " + value);
       if (step.startsWith("usage:")) marks[step.slice("usage:".length)] = value;
       if (step.startsWith("usage:in-use ")) {
         if (Number(step.split(" ")[1]) <= CUTS) setTimeout(() => hub.dropConnection(deviceId), 100);

@@ -5,6 +5,10 @@ var CONFIG = {};
 mark("start");
 var lib = require("azure-iot-mqtt-lite");
 mark("main");
+if (CONFIG.profile) {
+  require("azure-iot-mqtt-lite-hub");
+  profileGlobals(CONFIG.profile.globals, CONFIG.profile.members);
+}
 var platform = lib.espruinoPlatform({
   resolve: function (host) {
     return { host: "127.0.0.1", port: CONFIG.ports[host.toLowerCase()] };

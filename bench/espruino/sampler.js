@@ -9,6 +9,7 @@ function sample() {
 }
 function say(step) {
   sample();
+  if (typeof profileReport === "function") profileReport();
   console.log("@@ " + step + " " + peak);
 }
 function mark(point) {

@@ -65,7 +65,8 @@ const STRIP_SCRIPT = `(function (g, unicode) {
   strip(Date, ["UTC"]);
   strip(Date.prototype, ["toLocaleString"]);
   strip(Number.prototype, ["toPrecision", "toExponential"]);
-  strip(Error, ["captureStackTrace", "stackTraceLimit"]);
+  // Error.stackTraceLimit stays: the interpreter also puts a stack on every Error it makes.
+  strip(Error, ["captureStackTrace"]);
   var typed = Object.getPrototypeOf(Uint8Array.prototype);
   strip(typed, ["lastIndexOf", "copyWithin", "at", "entries", "keys", "values"]);
   // Uint8Array.prototype.slice returns a plain Array on Espruino.

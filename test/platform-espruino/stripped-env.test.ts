@@ -140,6 +140,28 @@ stripped("the realm has only what Espruino has: no Node globals, no missing buil
   assert.is(env.evaluate("require('crypto').SHA256('abc') instanceof ArrayBuffer"), true);
 });
 
+stripped("the library's errors carry no stack on the device (the interpreter's costs 70-100 variables each), only code and message", ({ env }) => {
+  const lib = env.require(MAIN);
+  const thrown: Array<{ code?: string; message?: string; stack?: string }> = [];
+  const attempts = [
+    () => lib.parseJson(new Uint8Array([0x22, 0xff, 0x22])), // the main module's own
+    () => lib.HubClient(lib.espruinoPlatform(), { connectionString: "not a connection string" }), // the hub module's, through the main module's global
+  ];
+  for (const attempt of attempts) {
+    try {
+      attempt();
+    } catch (error) {
+      thrown.push(error as { code?: string });
+    }
+  }
+  assert.equal(thrown.map((error) => error.code), ["UTF8_INVALID", "CONNECTION_STRING_MALFORMED"]);
+  for (const error of thrown) {
+    assert.is(error.stack, undefined, error.code + " has no stack");
+    assert.ok(env.evaluate<(e: unknown) => boolean>("(function (e) { return e instanceof Error; })")(error), "still an Error of the realm's");
+    assert.match(String(error), new RegExp("^Error: " + error.message!.slice(0, 10).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+  }
+});
+
 stripped("the module loads with nothing but require(), and exports the public API", ({ env }) => {
   const lib = env.require(MAIN);
   // Everything platform-espruino/index.ts (the module's published types) declares is there.
