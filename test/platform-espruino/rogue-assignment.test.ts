@@ -5,47 +5,44 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { randomBytes } from "node:crypto";
-import { startSimulator } from "../../simulator/index";
+import { startSimulator, type Simulator } from "../../simulator/index";
 import { EspruinoEnvironment, shippedStorage } from "./espruino-environment";
 
-test("connectViaDps refuses an assigned host that is no IoT hub name: DPS_BAD_RESPONSE, retryable, and no connection to it", async () => {
-  const sim = await startSimulator({ dps: { retryAfterSeconds: 0 }, hubs: ["rogue-hub.example.com"] });
+const ROGUE = "rogue-hub.example.com";
+
+/** Runs `body` with the shipped library, a DPS that assigns the rogue hub, and its options for `registrationId`. */
+async function withRogueDps(registrationId: string, body: (lib: any, dps: object, sim: Simulator, env: EspruinoEnvironment) => Promise<void>): Promise<void> {
+  const sim = await startSimulator({ dps: { retryAfterSeconds: 0 }, hubs: [ROGUE] });
   const env = new EspruinoEnvironment({ storage: shippedStorage(), lookup: (host) => sim.resolve(host), ca: sim.ca });
   try {
     const key = randomBytes(32).toString("base64");
-    sim.dps.enrollIndividual({ registrationId: "rogue-1", attestation: { type: "symmetricKey", primaryKey: key } });
-    const lib = env.require("azure-iot-mqtt-lite");
-    const outcome = await lib.connectViaDps(lib.espruinoPlatform(), { dps: { idScope: sim.idScope, registrationId: "rogue-1", symmetricKey: key, host: sim.dpsHost, timeoutMs: 5000 } }).then(
+    sim.dps.enrollIndividual({ registrationId, attestation: { type: "symmetricKey", primaryKey: key } });
+    await body(env.require("azure-iot-mqtt-lite"), { idScope: sim.idScope, registrationId, symmetricKey: key, host: sim.dpsHost, timeoutMs: 5000 }, sim, env);
+  } finally {
+    env.dispose();
+    await sim.close();
+  }
+}
+
+test("connectViaDps refuses an assigned host that is no IoT hub name: DPS_BAD_RESPONSE, retryable, and no connection to it", () =>
+  withRogueDps("rogue-1", async (lib, dps, sim, env) => {
+    const outcome = await lib.connectViaDps(lib.espruinoPlatform(), { dps }).then(
       () => "connected",
       (error: { code?: string; message?: string; retryable?: boolean }) => [error.code, error.message, error.retryable],
     );
-    assert.equal(outcome, ["DPS_BAD_RESPONSE", 'assigned "rogue-hub.example.com", not an IoT hub name', true]);
-    assert.ok(sim.assignedDevice("rogue-hub.example.com", "rogue-1"), "DPS did assign it there");
+    assert.equal(outcome, ["DPS_BAD_RESPONSE", 'assigned "' + ROGUE + '", not an IoT hub name', true]);
+    assert.ok(sim.assignedDevice(ROGUE, "rogue-1"), "DPS did assign it there");
     assert.equal(env.stats.dialled.map((d: { host: string }) => d.host), [sim.dpsHost], "DPS dialled, the assigned host never");
     assert.is(sim.connections.filter((c) => c.service !== "dps").length, 0, "no connection reached the rogue hub");
-  } finally {
-    env.dispose();
-    await sim.close();
-  }
-});
+  }));
 
-test("DpsClient run directly refuses it too: the platform says its TLS checks no certificate", async () => {
-  const sim = await startSimulator({ dps: { retryAfterSeconds: 0 }, hubs: ["rogue-hub.example.com"] });
-  const env = new EspruinoEnvironment({ storage: shippedStorage(), lookup: (host) => sim.resolve(host), ca: sim.ca });
-  try {
-    const key = randomBytes(32).toString("base64");
-    sim.dps.enrollIndividual({ registrationId: "rogue-2", attestation: { type: "symmetricKey", primaryKey: key } });
-    const lib = env.require("azure-iot-mqtt-lite");
-    const client = lib.DpsClient(lib.espruinoPlatform(), { idScope: sim.idScope, registrationId: "rogue-2", symmetricKey: key, host: sim.dpsHost, timeoutMs: 5000 });
-    const outcome = await client.register().then(
+test("DpsClient run directly refuses it too: the platform says its TLS checks no certificate", () =>
+  withRogueDps("rogue-2", async (lib, dps) => {
+    const outcome = await lib.DpsClient(lib.espruinoPlatform(), dps).register().then(
       () => "assigned",
       (error: { code?: string; message?: string }) => [error.code, error.message],
     );
-    assert.equal(outcome, ["DPS_BAD_RESPONSE", 'assigned "rogue-hub.example.com", not an IoT hub name']);
-  } finally {
-    env.dispose();
-    await sim.close();
-  }
-});
+    assert.equal(outcome, ["DPS_BAD_RESPONSE", 'assigned "' + ROGUE + '", not an IoT hub name']);
+  }));
 
 test.run();
