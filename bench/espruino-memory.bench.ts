@@ -63,6 +63,7 @@ const SCENARIOS: Record<string, Spec> = {
   "via-dps": { label: "connectViaDps, then the same hub session", dps: true },
   renewals: { label: "two SAS renewals (3 s tokens)", dps: false },
   example: { label: "examples/espruino-device.js (first boot and from the saved assignment; method, C2D, desired)", dps: true },
+  "example-faults": { label: "the example through the same faults but the telemetry one (it sends once a minute), on its first boot", dps: true },
   faults: { label: "the same hub session through faults (a refused connection, a twin GET throttled, a connection dropped at telemetry, a reported patch answered 503)", dps: false },
   cuts: { label: "the hub connection cut " + CUTS + " times", dps: false, soak: true },
 };
@@ -99,7 +100,7 @@ async function measure(dir: string, sim: Simulator, scenario: string, vars: numb
   const hub = sim.hub();
   const ports = await portsOf(sim);
   if (spec.dps) sim.dps.enrollIndividual({ registrationId: deviceId, attestation: { type: "symmetricKey", primaryKey: key } });
-  if (scenario === "example") return example(dir, sim, deviceId, key, ports, vars);
+  if (scenario.startsWith("example")) return example(dir, sim, deviceId, key, ports, vars, scenario === "example-faults");
   const config: Record<string, unknown> = { scenario, ports, dpsHost: sim.dpsHost };
   if (spec.dps) config.dps = { idScope: sim.idScope, registrationId: deviceId, symmetricKey: key, host: sim.dpsHost };
   else config.connectionString = hub.addDevice({ deviceId, primaryKey: key }).connectionString;
@@ -157,7 +158,7 @@ async function measure(dir: string, sim: Simulator, scenario: string, vars: numb
  * LED a no-op), run as boot code is, at the root from flash. Two boots: the first provisions, the
  * second connects from the assignment the first saved in Storage. Each goes through a method, a
  * C2D message and a desired patch; the peak is the higher of the two. */
-async function example(dir: string, sim: Simulator, deviceId: string, key: string, ports: Record<string, number>, vars: number): Promise<Measured> {
+async function example(dir: string, sim: Simulator, deviceId: string, key: string, ports: Record<string, number>, vars: number, faults: boolean): Promise<Measured> {
   let text = read("examples/espruino-device.js");
   const edits: [string, string][] = [
     ['var ID_SCOPE = "0ne00XXXXXX";', "var ID_SCOPE = " + JSON.stringify(sim.idScope) + ";"],
@@ -173,6 +174,8 @@ async function example(dir: string, sim: Simulator, deviceId: string, key: strin
   const wifi = "exports.connect = function (ssid, options, callback) { setTimeout(callback, 10); }; exports.setSNTP = function () {}; exports.on = function () {};";
   await install(interpreter!, dir, { ...shippedModules(), Wifi: wifi, example: text });
   const hub = sim.hub();
+  const injected = faults ? FAULTS.filter((fault) => fault.step !== "telemetry") : [];
+  for (const fault of injected) hub.injectFault({ deviceId, ...fault });
   let peak = 0;
   for (const [boot, lastVersion] of [["first boot", 2], ["second boot", 3]] as const) {
     const outcome = await runInterpreter({
@@ -200,6 +203,8 @@ async function example(dir: string, sim: Simulator, deviceId: string, key: strin
     peak = Math.max(peak, outcome.peak);
     if (!outcome.done) return { done: false, peak, why: boot + ": " + outcome.why, marks: {} };
   }
+  const fired = sim.connections.filter((c) => c.clientId === deviceId).flatMap((c) => c.events.filter((e) => e.kind === "fault"));
+  if (fired.length !== injected.length) throw new Error("example-faults: " + fired.length + " of the " + injected.length + " injected faults fired");
   return { done: true, peak, why: "", marks: {} };
 }
 
