@@ -114,11 +114,7 @@ async function measure(dir: string, sim: Simulator, scenario: string, vars: numb
     const identity = { hostName: sim.hubs[0], deviceId };
     Object.assign(config, { hub: sim.hubs[0], deviceId, clientId: hubClientId(identity), username: hubUsername(identity), password: hubSasToken(identity, key, expiry) });
   }
-  if (profile && !(scenario in PEERS)) {
-    const names = (file: string) => JSON.parse(read("dist/espruino/" + file)) as Record<string, string>;
-    const globals = Object.fromEntries(Object.entries(names("renamed-globals.json")).map(([global, source]) => [global, source.split(" ")[1]]));
-    config.profile = { globals, members: names("renamed-members.json") };
-  }
+  if (profile && !(scenario in PEERS)) config.profile = profiledNames();
   const program = read("bench/espruino/" + (scenario in PEERS ? "peer-firmware.js" : "memory-firmware.js")).replace("var CONFIG = {};", "var CONFIG = " + JSON.stringify(config) + ";");
   const peer: Record<string, string> = peerModule ? { MQTT: readFileSync(peerModule, "utf8") } : {};
   const profiler = config.profile ? read("bench/espruino/profiler.js") : "";
@@ -146,12 +142,21 @@ async function measure(dir: string, sim: Simulator, scenario: string, vars: numb
       }
     },
   });
-  if (scenario === "faults" && outcome.done) {
-    // A fault that never fired would make this the plain session under another name.
-    const fired = sim.connections.filter((c) => c.clientId === deviceId).flatMap((c) => c.events.filter((e) => e.kind === "fault"));
-    if (fired.length !== faults.length) throw new Error("faults: " + fired.length + " of the " + faults.length + " injected fired: " + fired.map((e) => e.detail).join("; "));
-  }
+  if (outcome.done) checkFired(sim, deviceId, faults);
   return { ...outcome, marks };
+}
+
+/** A fault that never fired would make a faults scenario the plain one under another name. */
+function checkFired(sim: Simulator, deviceId: string, injected: readonly HubFault[]): void {
+  const fired = sim.connections.filter((c) => c.clientId === deviceId).flatMap((c) => c.events.filter((e) => e.kind === "fault"));
+  if (fired.length !== injected.length) throw new Error(fired.length + " of the " + injected.length + " injected faults fired: " + fired.map((e) => e.detail).join("; "));
+}
+
+/** What the profiler needs to name what it wraps: global -> source name, and the renamed methods. */
+function profiledNames(): { globals: Record<string, string>; members: Record<string, string> } {
+  const names = (file: string) => JSON.parse(read("dist/espruino/" + file)) as Record<string, string>;
+  const globals = Object.fromEntries(Object.entries(names("renamed-globals.json")).map(([global, source]) => [global, source.split(" ")[1]]));
+  return { globals, members: names("renamed-members.json") };
 }
 
 /** examples/espruino-device.js as shipped, pointed at the simulator (the WiFi is a stub module, the
@@ -203,8 +208,7 @@ async function example(dir: string, sim: Simulator, deviceId: string, key: strin
     peak = Math.max(peak, outcome.peak);
     if (!outcome.done) return { done: false, peak, why: boot + ": " + outcome.why, marks: {} };
   }
-  const fired = sim.connections.filter((c) => c.clientId === deviceId).flatMap((c) => c.events.filter((e) => e.kind === "fault"));
-  if (fired.length !== injected.length) throw new Error("example-faults: " + fired.length + " of the " + injected.length + " injected faults fired");
+  checkFired(sim, deviceId, injected);
   return { done: true, peak, why: "", marks: {} };
 }
 
