@@ -28,7 +28,7 @@ const peerModule = process.env.ESPRUINO_PEER_MQTT;
 const echo = !!process.env.ESPRUINO_VERBOSE;
 /** Where memory peaks, call path by call path (bench/espruino/profiler.js); build with READABLE_NAMES=1 to read it. */
 const profile = !!process.env.ESPRUINO_PROFILE;
-const BUDGET = 2500; // the ESP32's variables (issue #6)
+const BUDGET = Number(process.env.ESPRUINO_BUDGET) || 2500; // the ESP32's variables (issue #6); ESPRUINO_BUDGET=n runs with n
 const CUTS = 30;
 /** The faults scenario's, each once; ESPRUINO_FAULTS=connect,telemetry keeps only those steps'. */
 const FAULTS: HubFault[] = [
