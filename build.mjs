@@ -149,7 +149,8 @@ async function espruinoModule(file, contents, plugins, define) {
     supported: { arrow: false },
     minifyWhitespace: true,
     minifySyntax: true,
-    // READABLE_NAMES=1 node build.mjs keeps names, to read a stack trace on a device (costs memory there).
+    // READABLE_NAMES=1 node build.mjs keeps names, to read a stack trace on a device (costs memory
+    // there): the interpreter's own errors (a TypeError); the library's carry none there.
     minifyIdentifiers: !process.env.READABLE_NAMES,
     // Also the session's and driver's own methods, which on the device only the modules call
     // (each property name over a few characters takes extra variables for as long as the module

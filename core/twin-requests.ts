@@ -140,7 +140,8 @@ export class TwinRequests {
     while (this.requests_.length) this.settle_(this.requests_[0], error);
   }
 
-  /** Sends `request` now (also when its retry timer fires). */
+  /** Sends `request` now: from its retry timer, or with no retry pending (start, and flush_ only
+   * sends those), so the timer it forgets here has fired or never was. */
   private trySend_(request: TwinRequest): void {
     request.retryTimer_ = undefined;
     request.rid_ = String(++this.lastRid_);

@@ -25,7 +25,10 @@ function profileWrap(owner, key, label) {
     }
   };
 }
-/** names: global -> its source name; members: mangled method name -> source name. */
+/** names: global -> its source name; members: mangled method name -> source name. A class's
+ * methods are wrapped, not the class (the library makes its objects with `new` on classes only,
+ * and a wrapped constructor would make them on the wrong prototype). Only loaded modules' globals
+ * are there to wrap: the firmware loads the hub module first, the DPS module never. */
 function profileGlobals(names, members) {
   for (var g in names) {
     var f = global[g];

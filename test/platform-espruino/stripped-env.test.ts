@@ -140,12 +140,13 @@ stripped("the realm has only what Espruino has: no Node globals, no missing buil
   assert.is(env.evaluate("require('crypto').SHA256('abc') instanceof ArrayBuffer"), true);
 });
 
-stripped("the library's errors carry no stack on the device (the interpreter's costs 70-100 variables each), only code and message", ({ env }) => {
+stripped("the library's errors carry no stack on the device (the interpreter's costs 70-100 variables each), only code and message", async ({ env }) => {
   const lib = env.require(MAIN);
   const thrown: Array<{ code?: string; message?: string; stack?: string }> = [];
   const attempts = [
     () => lib.parseJson(new Uint8Array([0x22, 0xff, 0x22])), // the main module's own
     () => lib.HubClient(lib.espruinoPlatform(), { connectionString: "not a connection string" }), // the hub module's, through the main module's global
+    () => lib.DpsClient(lib.espruinoPlatform(), { idScope: "", registrationId: "r", symmetricKey: "a2V5" }), // the DPS module's
   ];
   for (const attempt of attempts) {
     try {
@@ -154,7 +155,12 @@ stripped("the library's errors carry no stack on the device (the interpreter's c
       thrown.push(error as { code?: string });
     }
   }
-  assert.equal(thrown.map((error) => error.code), ["UTF8_INVALID", "CONNECTION_STRING_MALFORMED"]);
+  // The platform's, which arrive as a socket's close.
+  thrown.push(await new Promise((resolve) => lib.espruinoPlatform().connect({ host: "h", port: 1, tls: { ca: ["a", "b"] } }, { connected() {}, data() {}, closed: resolve })));
+  assert.equal(thrown.map((error) => error.code), ["UTF8_INVALID", "CONNECTION_STRING_MALFORMED", "ARGUMENT_INVALID", "TLS_CONFIG_INVALID"]);
+  // And no other way to make one: the only `new Error` shipped is in the stand-in's core liteError.
+  const shipped = Object.values(shippedStorage()).join("\n");
+  assert.is(shipped.split("new Error(").length - 1, 1, "one new Error( in the shipped modules");
   for (const error of thrown) {
     assert.is(error.stack, undefined, error.code + " has no stack");
     assert.ok(env.evaluate<(e: unknown) => boolean>("(function (e) { return e instanceof Error; })")(error), "still an Error of the realm's");
