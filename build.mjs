@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parametersFromArguments } from "./build/espruino-arguments.mjs";
+import { parametersFromArguments, PEAK_PATH_METHODS } from "./build/espruino-arguments.mjs";
 import { exportedNames, identifiersOf, importedKeys, nameAllocator, referenceCounts, storageFile, toGlobalCode, topLevelNames } from "./build/espruino-globals.mjs";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
@@ -134,6 +134,8 @@ function fromMainModule(names, keyOf) {
     },
   };
 }
+// Methods that keep their declared parameters (PEAK_PATH_METHODS), found in some module.
+const keptParameters = new Set();
 const mangleCache = {};
 async function espruinoModule(file, contents, plugins, define) {
   const result = await build({
@@ -175,7 +177,11 @@ async function espruinoModule(file, contents, plugins, define) {
   }
   // Parameters read from `arguments`: they cost the device variables for as long as the module is
   // loaded otherwise (see build/espruino-arguments.mjs for what it saves and costs).
-  return parametersFromArguments(result.outputFiles[0].text);
+  const minified = Object.fromEntries(PEAK_PATH_METHODS.map((name) => [(result.mangleCache && result.mangleCache[name]) || name, name]));
+  const kept = new Set();
+  const code = parametersFromArguments(result.outputFiles[0].text, new Set(Object.keys(minified)), kept);
+  for (const name of kept) keptParameters.add(minified[name]);
+  return code;
 }
 mkdirSync(at("dist/espruino"), { recursive: true });
 const featureEntries = {
@@ -262,6 +268,9 @@ for (const [file, code] of Object.entries(featureCode)) {
   storageCode[ESPRUINO_MAIN] = storageCode[ESPRUINO_MAIN].split(placeholder(file)).join([...globalOf[file].values(), apiOf[file]].join(" "));
 }
 if (/@@globals of [^@]*@@/.test(storageCode[ESPRUINO_MAIN])) throw new Error("build: a placeholder left in the main Espruino module");
+// A method renamed in the source would silently lose its place on the list.
+const notFound = PEAK_PATH_METHODS.filter((name) => !keptParameters.has(name));
+if (notFound.length) throw new Error("build: PEAK_PATH_METHODS names methods with parameters no Espruino module has: " + notFound.join(", "));
 for (const [file, code] of Object.entries(storageCode)) {
   writeFileSync(at("dist/espruino/" + file + ".min.js"), storageFile(file, code, apiOf[file], file === ESPRUINO_MAIN ? undefined : buildGlobal));
 }

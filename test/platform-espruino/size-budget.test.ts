@@ -88,9 +88,11 @@ const BUDGET_BYTES = 16000;
  * before the suffix), where "127.0.0.1\u0000.azure-devices.net" passed and was dialled as
  * 127.0.0.1. Then +100 (main): the library's errors drop the stack text the interpreter puts on
  * every Error (70-100 variables each, held as long as the error is): with four faults in one hub
- * session, its peak went from 2,189 variables to 2,090 and its fewest from 2,350 to 2,250. */
-const MAIN_CEILING_BYTES = 28500;
-const TOTAL_CEILING_BYTES = 52200;
+ * session, its peak went from 2,189 variables to 2,090 and its fewest from 2,350 to 2,250. Then
+ * lowered (-100 main, -350 total): the methods on a hub session's memory peak path keep their
+ * declared parameters (build/espruino-arguments.mjs). */
+const MAIN_CEILING_BYTES = 28400;
+const TOTAL_CEILING_BYTES = 51850;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");
