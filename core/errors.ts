@@ -48,7 +48,12 @@ export interface LiteErrorDetails {
 }
 
 export function liteError(code: string, message: string, details?: LiteErrorDetails): LiteError {
-  const error = new Error(message) as LiteError;
+  return withDetails(new Error(message) as LiteError, code, details);
+}
+
+/** Sets `code` and the details given on `error` (the Espruino module makes its errors otherwise:
+ * platform-espruino/native-errors.ts). */
+export function withDetails(error: LiteError, code: string, details?: LiteErrorDetails): LiteError {
   error.code = code;
   if (details) {
     if (details.status !== undefined) error.status = details.status;

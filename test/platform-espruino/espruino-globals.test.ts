@@ -143,6 +143,9 @@ test("a DPS or hub file of another build is refused before its code runs: MODULE
   const env = new EspruinoEnvironment({ storage, lookup: () => { throw new Error("no network here"); }, ca: "" });
   try {
     const lib = env.require("azure-iot-mqtt-lite");
+    // An error first: the first one the library makes also makes the one its errors inherit from
+    // (a global of the main module's, platform-espruino/native-errors.ts).
+    assert.throws(() => lib.parseJson(new Uint8Array([0xff])), /UTF-8/);
     const before = env.evaluate<string>("JSON.stringify(Object.keys(global).filter(function (k) { return /^\\$[\\w$]+$/.test(k); }).map(function (k) { return k + ':' + typeof global[k]; }))");
     let thrown: { code?: string; message?: string } | undefined;
     try {

@@ -90,9 +90,11 @@ const BUDGET_BYTES = 16000;
  * every Error (70-100 variables each, held as long as the error is): with four faults in one hub
  * session, its peak went from 2,189 variables to 2,090 and its fewest from 2,350 to 2,250. Then
  * lowered (-100 main, -350 total): the methods on a hub session's memory peak path keep their
- * declared parameters (build/espruino-arguments.mjs). */
-const MAIN_CEILING_BYTES = 28400;
-const TOTAL_CEILING_BYTES = 51850;
+ * declared parameters (build/espruino-arguments.mjs). Then +100 (main): the library's errors
+ * inherit from one Error made once, where each was an Error whose stack the interpreter wrote
+ * out and the library then let go (150 variables while an error was made ten calls deep). */
+const MAIN_CEILING_BYTES = 28500;
+const TOTAL_CEILING_BYTES = 51950;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");
