@@ -242,7 +242,14 @@ export class HubClient {
       try {
         list[i](a, b, c);
       } catch (error) {
-        if (event !== "error") this.emit_("error", liteError("HANDLER_FAILED", event + " listener threw: " + String((error && (error as Error).message) || error)));
+        if (event === "error") continue;
+        let what: string;
+        try {
+          what = String((error && (error as Error).message) || error);
+        } catch {
+          what = "a value with no text"; // an object without a prototype, or whose toString throws
+        }
+        this.emit_("error", liteError("HANDLER_FAILED", event + " listener threw: " + what));
       }
     }
   }

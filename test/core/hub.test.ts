@@ -836,6 +836,23 @@ test("a listener throwing undefined is an 'error' event too, and the client stil
   client.close();
 });
 
+test("a listener throwing a value String() cannot convert is an 'error' event, not an exception out of the socket's callback", async () => {
+  const { platform, client, events } = setup();
+  client.on("connected", () => {
+    throw Object.create(null); // no toString: String() of it throws
+  });
+  client.on("disconnected", () => {
+    throw { toString: () => { throw new Error("no"); } };
+  });
+  const connecting = client.connect();
+  assert.not.throws(() => serve(platform.lastSocket));
+  await connecting;
+  assert.not.throws(() => platform.lastSocket.drop());
+  const failed = events.filter((e) => e[0] === "error" && e[1].code === "HANDLER_FAILED").map((e) => e[1].message);
+  assert.equal(failed, ["connected listener threw: a value with no text", "disconnected listener threw: a value with no text"]);
+  client.close();
+});
+
 test("an assignment the client cannot use is a failed round of provisioning again: connect() settles, nothing half changed", async () => {
   const { platform, client, events } = setup();
   let rounds = 0;

@@ -92,9 +92,11 @@ const BUDGET_BYTES = 16000;
  * lowered (-100 main, -350 total): the methods on a hub session's memory peak path keep their
  * declared parameters (build/espruino-arguments.mjs). Then +100 (main): the library's errors
  * inherit from one Error made once, where each was an Error whose stack the interpreter wrote
- * out and the library then let go (150 variables while an error was made ten calls deep). */
+ * out and the library then let go (150 variables while an error was made ten calls deep). The
+ * total then +50 (hub, within its budget): a listener throwing a value String() cannot convert is
+ * a HANDLER_FAILED error event, where the TypeError escaped into the socket's callback. */
 const MAIN_CEILING_BYTES = 28500;
-const TOTAL_CEILING_BYTES = 51950;
+const TOTAL_CEILING_BYTES = 52000;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");
