@@ -32,6 +32,7 @@ function invalid(index: number) {
  * the text is usually a key.
  */
 export function base64Decode(text: string): Uint8Array {
+  if (typeof text !== "string") throw liteError("BASE64_INVALID", "base64 must be text, not " + (text === null ? "null" : typeof text));
   const length = text.length;
   if (length % 4 !== 0) throw invalid(length);
   const padding = text.charAt(length - 1) !== "=" ? 0 : text.charAt(length - 2) !== "=" ? 1 : 2;

@@ -42,7 +42,7 @@ test("every byte value and all 64 characters survive", () => {
 test("strict decode refuses bad input with BASE64_INVALID", () => {
   const bad = NON_CANONICAL_BASE64;
   for (const text of bad) assert.is(codeOf(() => base64Decode(text)), "BASE64_INVALID", JSON.stringify(text));
-  assert.is(codeOf(() => base64Decode(42 as unknown as string)), "BASE64_INVALID");
+  for (const value of [42, null, undefined, {}]) assert.is(codeOf(() => base64Decode(value as unknown as string)), "BASE64_INVALID", String(value));
 });
 
 test("errors name positions, never the text (it is usually a key)", () => {
