@@ -48,7 +48,8 @@ function live(client) {
 }
 
 /** The hub kept refusing the device, and provisioning again does not fit in memory next to the hub
- * client (it needs about 2,850 variables): forget the refused hub and restart, to provision first.
+ * client and this firmware (the library alone needs about 2,500 variables for it): forget the
+ * refused hub and restart, to provision first.
  * A hub that refuses for good (a disabled device) would make that a loop: each restart in a row
  * waits twice as long, from a minute up to an hour; connecting resets the count. */
 function provisionAfterRestart() {

@@ -82,6 +82,29 @@ if (CONFIG.scenario === "provisioning") {
   faulty.connect().then(function () {
     afterConnect(faulty);
   }, fail);
+} else if (CONFIG.scenario === "reprovision") {
+  // Once ready, the bench moves the device's enrollment to the second hub and has the first refuse
+  // it: the client provisions again by itself (DPS_NO_MEMORY, an "error", fails the run).
+  lib.connectViaDps(platform, {
+    dps: CONFIG.dps,
+    hub: { reconnectMinMs: 100, reconnectMaxMs: 400 },
+    reprovisionAfter: 2,
+    setup: function (client) {
+      client.on("error", fail);
+      client.on("reprovisioning", function () {
+        say("reprovisioning");
+      });
+      client.on("connected", function () {
+        say("connected to " + client.hostName);
+        if (client.hostName !== CONFIG.hubs[1]) return;
+        client.close().then(function () {
+          say("DONE");
+        }, fail);
+      });
+    },
+  }).then(function () {
+    say("ready");
+  }, fail);
 } else if (CONFIG.scenario === "cuts") {
   // The bench cuts the connection after each "in-use" step; the client reconnects by itself.
   var cut = lib.HubClient(platform, { connectionString: CONFIG.connectionString, reconnectMinMs: 100, reconnectMaxMs: 400 });
