@@ -87,6 +87,11 @@ async function portsOf(sim: Simulator): Promise<Record<string, number>> {
   return ports;
 }
 
+/** The ports of DPS and the first hub: all but one scenario use only those. */
+function portsOf1(ports: Record<string, number>, sim: Simulator): Record<string, number> {
+  return { [sim.dpsHost]: ports[sim.dpsHost], [sim.hubs[0]]: ports[sim.hubs[0]] };
+}
+
 function shippedModules(): Record<string, string> {
   const files: Record<string, string> = {};
   for (const name of ["azure-iot-mqtt-lite", "azure-iot-mqtt-lite-dps", "azure-iot-mqtt-lite-hub"]) files[name] = read("dist/espruino/" + name + ".min.js");
@@ -104,8 +109,10 @@ async function measure(dir: string, sim: Simulator, scenario: string, vars: numb
   const ports = await portsOf(sim);
   const enroll = (assignedHub: string) => sim.dps.enrollIndividual({ registrationId: deviceId, attestation: { type: "symmetricKey", primaryKey: key }, assignedHub });
   if (spec.dps) enroll(sim.hubs[0]);
-  if (scenario.startsWith("example")) return example(dir, sim, deviceId, key, ports, vars, scenario === "example-faults");
-  const config: Record<string, unknown> = { scenario, ports, dpsHost: sim.dpsHost, hubs: sim.hubs };
+  if (scenario.startsWith("example")) return example(dir, sim, deviceId, key, portsOf1(ports, sim), vars, scenario === "example-faults");
+  // Only what the firmware uses: CONFIG's variables count in every figure.
+  const config: Record<string, unknown> = { scenario, ports: scenario === "reprovision" ? ports : portsOf1(ports, sim), dpsHost: sim.dpsHost };
+  if (scenario === "reprovision") config.hubs = sim.hubs;
   if (spec.dps) config.dps = { idScope: sim.idScope, registrationId: deviceId, symmetricKey: key, host: sim.dpsHost };
   else config.connectionString = hub.addDevice({ deviceId, primaryKey: key }).connectionString;
   const faults = scenario === "faults" ? FAULTS.filter((fault) => !onlyFaults || onlyFaults.includes(fault.step)) : [];
