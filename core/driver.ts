@@ -2,7 +2,7 @@
 // open/close, the timer, a command) it delivers the session's events, writes what the session
 // wants written, and re-arms its one timer to the session's next deadline. All IO goes through
 // the Platform, so this lives in core and is tested against a fake platform with virtual time.
-import { liteError, type LiteError } from "./errors";
+import { liteError, textOf, type LiteError } from "./errors";
 import type { Platform, PlatformSocket, SocketHandlers, SocketTarget } from "./platform";
 import type { MqttSession, SessionEvent } from "./session";
 
@@ -63,7 +63,7 @@ export class SessionDriver implements SocketHandlers {
       // A platform breaking its contract (failures come later, as closed): nothing is opening,
       // so no deadline may stay armed for it, and the caller hears of it as a failed open.
       this.openDeadline_ = -1;
-      this.listener_({ type: "closed", error: (error as LiteError).code ? (error as LiteError) : liteError("CONNECTION_REFUSED", target.host + ": " + String((error && (error as Error).message) || error), { retryable: true }) });
+      this.listener_({ type: "closed", error: error && (error as LiteError).code ? (error as LiteError) : liteError("CONNECTION_REFUSED", target.host + ": " + textOf(error), { retryable: true }) });
       return this.pump();
     }
     this.armTimer_();

@@ -64,6 +64,17 @@ export function withDetails(error: LiteError, code: string, details?: LiteErrorD
   return error;
 }
 
+/** The text of something thrown, for a message: its `message`, else String() of it, else (an
+ * object with no prototype, or whose toString throws) a fixed text. It runs where a throw would
+ * escape into a socket's or a timer's callback, or leave a promise rejected with no one to hear. */
+export function textOf(value: unknown): string {
+  try {
+    return String((value && (value as Error).message) || value);
+  } catch {
+    return "a value with no text";
+  }
+}
+
 /** True for errors made by liteError (or anything else carrying a string `code`). */
 export function isLiteError(value: unknown): value is LiteError {
   return typeof value === "object" && value !== null && typeof (value as LiteError).code === "string";

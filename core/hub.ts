@@ -4,7 +4,7 @@
 // telemetry (DUP), resync the twin, renew the SAS token before it expires, and, when it came
 // from DPS, provision again after repeated refusals of its credentials (see hub-dps.ts).
 import { SessionDriver } from "./driver";
-import { liteError, type LiteError } from "./errors";
+import { liteError, textOf, type LiteError } from "./errors";
 import {
   identityPath,
   readC2dTopic,
@@ -163,7 +163,7 @@ function methodReplies(client: HubClient, name: string, rid: string): { done: (r
       // may call a method right after CONNACK, and its caller waits for this answer.
       client.publishRequest_("$iothub/methods/res/" + status + "/?$rid=" + rid, body, true);
     },
-    failed: (error: unknown): void => reply.done({ status: 500, payload: { message: "method " + name + " failed: " + String((error && (error as Error).message) || error) } }),
+    failed: (error: unknown): void => reply.done({ status: 500, payload: { message: "method " + name + " failed: " + textOf(error) } }),
   };
   return reply;
 }
@@ -242,14 +242,7 @@ export class HubClient {
       try {
         list[i](a, b, c);
       } catch (error) {
-        if (event === "error") continue;
-        let what: string;
-        try {
-          what = String((error && (error as Error).message) || error);
-        } catch {
-          what = "a value with no text"; // an object without a prototype, or whose toString throws
-        }
-        this.emit_("error", liteError("HANDLER_FAILED", event + " listener threw: " + what));
+        if (event !== "error") this.emit_("error", liteError("HANDLER_FAILED", event + " listener threw: " + textOf(error)));
       }
     }
   }
@@ -614,7 +607,7 @@ export class HubClient {
         if (this.reprovisioning_ !== run) return;
         this.reprovisioning_ = undefined;
         // A hook may fail with anything (even undefined): listeners and connect() get a typed error.
-        const error = reason && (reason as LiteError).code ? (reason as LiteError) : liteError("REPROVISION_FAILED", "reprovision failed: " + String((reason && (reason as Error).message) || reason));
+        const error = reason && (reason as LiteError).code ? (reason as LiteError) : liteError("REPROVISION_FAILED", "reprovision failed: " + textOf(reason));
         if (!this.everConnected_ && !error.retryable) {
           // Before any success: DPS says no (disabled, failed, unauthorized), which retrying cannot fix.
           this.state_ = State.Idle;

@@ -4,7 +4,7 @@
 // a clean close from the server arrives as error -30848 before close, certificates must be DER
 // (no PEM parser), and writing a Uint8Array would send its text form ("1,2,3").
 // The interpreter's TLS does not verify the server certificate and sends no SNI: see README.
-import { liteError, type LiteError } from "../core/errors";
+import { liteError, textOf, type LiteError } from "../core/errors";
 import type { CryptoProvider } from "../core/crypto";
 import type { Platform, PlatformLimits, PlatformSocket, SocketHandlers, SocketTarget } from "../core/platform";
 
@@ -124,8 +124,8 @@ class EspruinoSocket implements PlatformSocket {
       // platform contract says "later". What retrying cannot fix is not retryable: a certificate
       // or key mbedTLS refuses ("HTTPS init failed! mbedtls_..."; each attempt also leaks a
       // socket in 2v29), or a firmware without the tls module.
-      const message = String((error as Error).message || error);
-      this.failure_ = (error as LiteError).code
+      const message = textOf(error);
+      this.failure_ = error && (error as LiteError).code
         ? (error as LiteError)
         : message.indexOf("mbedtls_") >= 0
           ? liteError("TLS_CONFIG_INVALID", target.host + ": " + message)

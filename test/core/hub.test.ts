@@ -515,6 +515,7 @@ test("a provisioning hook that throws (anything, even undefined) is a failed rou
   for (const [thrown, code] of [
     [{ code: "MODULE_MISSING", message: "no DPS module in Storage", retryable: true }, "MODULE_MISSING"],
     [undefined, "REPROVISION_FAILED"],
+    [Object.create(null), "REPROVISION_FAILED"], // String() cannot convert it
   ] as [unknown, string][]) {
     const { platform, client, events } = setup({ reconnectMinMs: 10, reconnectMaxMs: 20 });
     let calls = 0;
@@ -786,21 +787,28 @@ test("a method answer JSON cannot carry, or a rejection with nothing, still answ
     client.onMethod("cycle", () => ({ status: 200, payload: cyclic }));
     client.onMethod("nothing", () => Promise.reject(undefined));
     client.onMethod("fn", async () => ({ status: 200, payload: () => 1 }));
+    // Values String() cannot convert (no prototype): rejected with, and thrown.
+    client.onMethod("opaque", () => Promise.reject(Object.create(null)));
+    client.onMethod("opaqueSync", () => {
+      throw Object.create(null);
+    });
     const connecting = client.connect();
     const socket = platform.lastSocket;
     serve(socket);
     await connecting;
     let n = 0;
-    for (const name of ["big", "cycle", "nothing", "fn"]) publishTo(socket, "$iothub/methods/POST/" + name + "/?$rid=" + ++n, "{}");
+    for (const name of ["big", "cycle", "nothing", "fn", "opaque", "opaqueSync"]) publishTo(socket, "$iothub/methods/POST/" + name + "/?$rid=" + ++n, "{}");
     await platform.settle();
     await new Promise((resolve) => setTimeout(resolve, 10)); // unhandled rejections are reported a turn later
     const answers = socket.received().map((p) => [rid(p.topic), p.topic.split("/")[3], JSON.parse(p.payload.toString()).message]);
     answers.sort((a, b) => Number(a[0]) - Number(b[0]));
-    assert.equal(answers.map((a) => a[1]), ["500", "500", "500", "500"]);
+    assert.equal(answers.map((a) => a[1]), ["500", "500", "500", "500", "500", "500"]);
     assert.match(answers[0][2], /^method big failed: not JSON: /);
     assert.match(answers[1][2], /^method cycle failed: not JSON: /);
     assert.is(answers[2][2], "method nothing failed: undefined");
     assert.is(answers[3][2], "method fn failed: not JSON: a function");
+    assert.is(answers[4][2], "method opaque failed: a value with no text");
+    assert.is(answers[5][2], "method opaqueSync failed: a value with no text");
     assert.equal(unhandled, []);
   } finally {
     process.off("unhandledRejection", onUnhandled);
