@@ -54,8 +54,8 @@ interface Spec {
   dps: boolean;
   /** The peer's scenario doing the same steps by hand. */
   peer?: string;
-  /** A soak: run only when named in ESPRUINO_SCENARIOS. */
-  soak?: boolean;
+  /** Run only when named in ESPRUINO_SCENARIOS (a soak, or one that needs more than the budget). */
+  onlyWhenNamed?: boolean;
   /** Variables it runs with, where it needs more than the ESP32's BUDGET. */
   vars?: number;
 }
@@ -67,8 +67,8 @@ const SCENARIOS: Record<string, Spec> = {
   example: { label: "examples/espruino-device.js (first boot and from the saved assignment; method, C2D, desired)", dps: true },
   "example-faults": { label: "the example through the same faults but the telemetry one (it sends once a minute; two boots, the faults in the first)", dps: true },
   faults: { label: "the same hub session through faults (a refused connection, a twin GET throttled, a connection dropped at telemetry, a reported patch answered 503)", dps: false },
-  cuts: { label: "the hub connection cut " + CUTS + " times", dps: false, soak: true },
-  reprovision: { label: "connectViaDps, then the hub refuses the device and the client provisions again in place", dps: true, soak: true, vars: 3500 },
+  cuts: { label: "the hub connection cut " + CUTS + " times", dps: false, onlyWhenNamed: true },
+  reprovision: { label: "connectViaDps, then the hub refuses the device and the client provisions again in place", dps: true, onlyWhenNamed: true, vars: 3500 },
 };
 const PEERS: Record<string, Spec> = {
   "peer-provisioning": { label: "Espruino MQTT module by hand (provisioning)", dps: true },
@@ -253,7 +253,7 @@ const ratio = (ours: number, peer: number | undefined) => (peer ? Number((ours /
 
 async function run(dir: string, sim: Simulator, scenario: string): Promise<void> {
   const spec = SCENARIOS[scenario];
-  const vars = spec.vars || BUDGET;
+  const vars = Number(process.env.ESPRUINO_BUDGET) || spec.vars || BUDGET;
   const ours = await attempt(dir, sim, scenario, vars);
   if (!ours.done) throw new Error(scenario + " did not complete with " + vars + " variables: " + ours.why);
   // Profiled, the figures include the wrappers' thousands of variables: where, not how much.
@@ -290,7 +290,7 @@ async function main(): Promise<void> {
   }
   if (profile && process.env.ESPRUINO_FEWEST) throw new Error("ESPRUINO_PROFILE runs with the interpreter's full variable count: no fewest to find");
   const named = process.env.ESPRUINO_SCENARIOS;
-  const wanted = named ? named.split(",").map((name) => name.trim()) : Object.keys(SCENARIOS).filter((name) => !SCENARIOS[name].soak);
+  const wanted = named ? named.split(",").map((name) => name.trim()) : Object.keys(SCENARIOS).filter((name) => !SCENARIOS[name].onlyWhenNamed);
   const unknown = wanted.filter((name) => !SCENARIOS[name]);
   if (unknown.length) throw new Error("no scenario " + unknown.join(", ") + "; there are " + Object.keys(SCENARIOS).join(", "));
   const dir = mkdtempSync(join(tmpdir(), "espruino-memory-"));
