@@ -88,7 +88,7 @@ async function portsOf(sim: Simulator): Promise<Record<string, number>> {
 }
 
 /** The ports of DPS and the first hub: all but one scenario use only those. */
-function portsOf1(ports: Record<string, number>, sim: Simulator): Record<string, number> {
+function dpsAndFirstHubPorts(ports: Record<string, number>, sim: Simulator): Record<string, number> {
   return { [sim.dpsHost]: ports[sim.dpsHost], [sim.hubs[0]]: ports[sim.hubs[0]] };
 }
 
@@ -109,9 +109,9 @@ async function measure(dir: string, sim: Simulator, scenario: string, vars: numb
   const ports = await portsOf(sim);
   const enroll = (assignedHub: string) => sim.dps.enrollIndividual({ registrationId: deviceId, attestation: { type: "symmetricKey", primaryKey: key }, assignedHub });
   if (spec.dps) enroll(sim.hubs[0]);
-  if (scenario.startsWith("example")) return example(dir, sim, deviceId, key, portsOf1(ports, sim), vars, scenario === "example-faults");
+  if (scenario.startsWith("example")) return example(dir, sim, deviceId, key, dpsAndFirstHubPorts(ports, sim), vars, scenario === "example-faults");
   // Only what the firmware uses: CONFIG's variables count in every figure.
-  const config: Record<string, unknown> = { scenario, ports: scenario === "reprovision" ? ports : portsOf1(ports, sim), dpsHost: sim.dpsHost };
+  const config: Record<string, unknown> = { scenario, ports: scenario === "reprovision" ? ports : dpsAndFirstHubPorts(ports, sim), dpsHost: sim.dpsHost };
   if (scenario === "reprovision") config.hubs = sim.hubs;
   if (spec.dps) config.dps = { idScope: sim.idScope, registrationId: deviceId, symmetricKey: key, host: sim.dpsHost };
   else config.connectionString = hub.addDevice({ deviceId, primaryKey: key }).connectionString;
