@@ -89,11 +89,11 @@ function holdsId(list: Pending[], id: number): boolean {
   return false;
 }
 
-/** A decoder for one connection. Its callback is made here, not in connectionOpened: a closure
- * keeps the whole scope it was made in, and that one holds the connection's password (the SAS
- * token), which would then stay in memory as long as the connection. */
+/** A decoder for one connection. Its callback is bound, not a closure: on Espruino a closure
+ * keeps the whole scope it was made in (made in connectionOpened, that would hold the connection's
+ * password, the SAS token), and a bound method is fewer variables than any scope. */
 function decoderFor(session: MqttSession, maxPacketBytes: number | undefined): MqttDecoder {
-  return new MqttDecoder((packet) => session.handlePacket_(packet), { maxPacketBytes });
+  return new MqttDecoder(session.handlePacket_.bind(session), { maxPacketBytes });
 }
 
 export class MqttSession {
