@@ -202,10 +202,13 @@ export class MqttSession {
     }
     if (this.state_ === State.Connecting) return;
     // Keep-alive (3.1.2.10): a PINGREQ when nothing was sent, or nothing heard, for a whole
-    // keep-alive period; silence from the server is how a dead link shows itself.
-    if (this.answerDeadline_ < 0 && this.keepAliveMs_ > 0 && now >= Math.min(this.lastSentAt_, this.lastReceivedAt_) + this.keepAliveMs_) {
+    // keep-alive period; silence from the server is how a dead link shows itself. While one
+    // waits for its PINGRESP (held back behind a large packet still arriving, see receive), the
+    // next goes once nothing was sent for a period: the server counts only what it receives, and
+    // drops a client silent for 1.5 periods (MQTT-3.1.2-23, -24).
+    if (this.keepAliveMs_ > 0 && now >= (this.answerDeadline_ < 0 ? Math.min(this.lastSentAt_, this.lastReceivedAt_) : this.lastSentAt_) + this.keepAliveMs_) {
       this.send_(encodePingreq());
-      this.answerDeadline_ = now + this.ackTimeoutMs_;
+      if (this.answerDeadline_ < 0) this.answerDeadline_ = now + this.ackTimeoutMs_;
     }
     // A PUBACK overdue on a connection that otherwise seems alive: the link is taken for dead,
     // as for a PINGRESP. The publish is kept and goes again, flagged DUP, on the next connection
@@ -300,7 +303,10 @@ export class MqttSession {
     if (this.state_ === State.Idle) return undefined;
     let next = this.answerDeadline_;
     if (this.state_ === State.Connecting) return next;
-    if (next < 0 && this.keepAliveMs_ > 0) next = Math.min(this.lastSentAt_, this.lastReceivedAt_) + this.keepAliveMs_;
+    if (this.keepAliveMs_ > 0) {
+      const ping = (next < 0 ? Math.min(this.lastSentAt_, this.lastReceivedAt_) : this.lastSentAt_) + this.keepAliveMs_;
+      if (next < 0 || ping < next) next = ping;
+    }
     next = earliestDeadline(this.acks_, earliestDeadline(this.queue_, next));
     return next < 0 ? undefined : next;
   }

@@ -104,7 +104,7 @@ test("keep-alive: PINGREQ after a silent period; PINGRESP keeps the link; silenc
   assert.ok(events[0].error.retryable);
 });
 
-test("a large packet arriving slowly holds back the PINGRESP and PUBACK behind it: no timeout while its bytes flow, one when they stop", () => {
+test("a large packet arriving slowly holds back the PINGRESP and PUBACK behind it: no timeout while its bytes flow, a PINGREQ each keep-alive period meanwhile, and a timeout when they stop", () => {
   const session = connected({ keepAliveSeconds: 10, ackTimeoutMs: 4000 }, 0);
   session.handleTimeout(10000); // PINGREQ
   const id = session.publish("t", "x", 1, 10000);
@@ -113,9 +113,19 @@ test("a large packet arriving slowly holds back the PINGRESP and PUBACK behind i
   const big = generateWithMqttPacket({ cmd: "publish", topic: "devices/dev-1/messages/devicebound/", payload: Buffer.alloc(60000, 7), qos: 0 });
   const answers = Buffer.concat([generateWithMqttPacket({ cmd: "puback", messageId: id }), generateWithMqttPacket({ cmd: "pingresp" })]);
   let now = 10000;
+  let lastSent = now;
   for (let at = 0; at < big.length; at += 1000) {
     now += 1000;
+    // The driver runs handleTimeout when nextDeadline comes, at once if it is already past.
+    for (let due = session.nextDeadline(); due !== undefined && due <= now; due = session.nextDeadline()) session.handleTimeout(due);
     session.handleTimeout(now);
+    // The hub hears from the client at least once a keep-alive period, or drops it (3.1.2.10).
+    const sent = drain(session).packets;
+    if (sent.length) {
+      assert.equal(sent.map((p) => p.cmd), ["pingreq"], "at " + now);
+      lastSent = now;
+    }
+    assert.ok(now - lastSent <= 10000, "nothing sent for " + (now - lastSent) + " ms at " + now);
     session.receive(big.subarray(at, Math.min(big.length, at + 1000)), now);
     assert.ok(session.connected, "still connected at " + now);
   }
