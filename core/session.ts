@@ -303,10 +303,7 @@ export class MqttSession {
     if (this.state_ === State.Idle) return undefined;
     let next = this.answerDeadline_;
     if (this.state_ === State.Connecting) return next;
-    if (this.keepAliveMs_ > 0) {
-      const ping = (next < 0 ? Math.min(this.lastSentAt_, this.lastReceivedAt_) : this.lastSentAt_) + this.keepAliveMs_;
-      if (next < 0 || ping < next) next = ping;
-    }
+    if (this.keepAliveMs_ > 0) next = next < 0 ? Math.min(this.lastSentAt_, this.lastReceivedAt_) + this.keepAliveMs_ : Math.min(next, this.lastSentAt_ + this.keepAliveMs_);
     next = earliestDeadline(this.acks_, earliestDeadline(this.queue_, next));
     return next < 0 ? undefined : next;
   }
