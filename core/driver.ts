@@ -97,9 +97,7 @@ export class SessionDriver implements SocketHandlers {
   /** Platform callback: `socket`, which refused more (write gave false), takes more again. */
   drained(socket: PlatformSocket): void {
     if (socket !== this.socket_) return;
-    this.session.writable_ = true;
-    // (No deadline is due early: handleTimeout only sends the publishes that waited.)
-    this.session.handleTimeout(this.platform_.now());
+    this.session.drained(this.platform_.now());
     this.pump();
   }
 

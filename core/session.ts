@@ -117,7 +117,8 @@ export class MqttSession {
   private lastSentAt_ = 0;
   private lastReceivedAt_ = 0;
   /**
-   * @internal Set by the driver: false while the socket holds more unsent bytes than it wants.
+   * @internal Set false by the driver while the socket holds more unsent bytes than it wants
+   * (drained() sets it back).
    * Publishes then wait in the bounded queue, where QUEUE_FULL stops a producer faster than the
    * link, instead of piling up unbounded in the platform's buffer; a QoS 1 publish's PUBACK
    * deadline starts only once it is handed over. (A field, not a method: on a device each method
@@ -187,6 +188,17 @@ export class MqttSession {
     }
   }
 
+  /** The socket, which refused more, has handed over every byte it held: publishes go again, and
+   * each one awaiting its PUBACK gets the whole ack timeout from now. Handed to the socket in one
+   * batch, the last ones may have left only now (on a slow link, a minute after the first): timed
+   * from the hand-over, their PUBACKs were overdue before they could come, and every reconnect
+   * sent the batch again. */
+  drained(now: number): void {
+    this.writable_ = true;
+    for (let i = 0; i < this.queue_.length; i++) if (this.queue_[i].deadline_ >= 0) this.queue_[i].deadline_ = now + this.ackTimeoutMs_;
+    this.handleTimeout(now);
+  }
+
   /** The socket closed (EOF, error, or after the driver closed it); `error` says why, if known. */
   connectionClosed(now: number, error?: LiteError): void {
     this.now_ = now;
@@ -214,7 +226,9 @@ export class MqttSession {
     // as for a PINGRESP. The publish is kept and goes again, flagged DUP, on the next connection
     // (4.4); failed here instead, a message the hub did receive would be lost to a link that
     // keep-alive notices only minutes later, and an application retrying would send it twice.
-    for (let i = 0; i < this.queue_.length; i++) {
+    // Not while the socket holds bytes unsent: a publish handed over in the same batch may not
+    // have left yet (drained starts the wait over once it has). Keep-alive still finds a dead link.
+    for (let i = 0; this.writable_ && i < this.queue_.length; i++) {
       if (this.queue_[i].deadline_ >= 0 && now >= this.queue_[i].deadline_) return this.close_(timeout("PUBACK"));
     }
     for (let i = 0; i < this.acks_.length; i++) {
@@ -304,7 +318,7 @@ export class MqttSession {
     let next = this.answerDeadline_;
     if (this.state_ === State.Connecting) return next;
     if (this.keepAliveMs_ > 0) next = next < 0 ? Math.min(this.lastSentAt_, this.lastReceivedAt_) + this.keepAliveMs_ : Math.min(next, this.lastSentAt_ + this.keepAliveMs_);
-    next = earliestDeadline(this.acks_, earliestDeadline(this.queue_, next));
+    next = earliestDeadline(this.acks_, this.writable_ ? earliestDeadline(this.queue_, next) : next);
     return next < 0 ? undefined : next;
   }
 

@@ -200,6 +200,34 @@ test("a socket that refuses more holds publishes in the session's bounded queue 
   assert.is(session.publish("t", "5", 0, platform.now()) < 0, true, "room again");
 });
 
+test("publishes handed to a socket in one batch wait for their PUBACKs from when the socket has sent them all, not from the hand-over", () => {
+  const platform = new FakePlatform();
+  const events: SessionEvent[] = [];
+  const session = new MqttSession({ clientId: "dev", username: "u", keepAliveSeconds: 240, ackTimeoutMs: 30000 });
+  const driver = new SessionDriver(platform, session, (event) => events.push(event));
+  driver.open({ host: "hub.example", port: 8883 });
+  const socket = platform.lastSocket;
+  socket.accept();
+  socket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  socket.received();
+  // Queued while offline, then handed over in one batch: a slow link takes 80 s to send it.
+  socket.congested = true;
+  const ids: number[] = [];
+  for (let i = 0; i < 10; i++) ids.push(session.publish("t", new Uint8Array(100000), 1, platform.now()));
+  driver.pump();
+  assert.is(socket.received().filter((p) => p.cmd === "publish").length, 10);
+  platform.advance(80000);
+  assert.ok(session.connected, "no PUBACK is overdue while the socket still holds the publishes");
+  socket.drain();
+  platform.advance(29000);
+  for (const id of ids.slice(0, 9)) socket.send({ cmd: "puback", messageId: id });
+  assert.ok(session.connected, "each PUBACK has the whole ack timeout from the drain");
+  platform.advance(1000);
+  assert.is(events.filter((e) => e.type === "published").length, 9);
+  const closed = events.find((e) => e.type === "closed") as { error?: { code?: string } } | undefined;
+  assert.is(closed && closed.error && closed.error.code, "PUBACK_TIMEOUT", "the one never acknowledged still counts as a dead link");
+});
+
 test("a drain from a socket already replaced changes nothing", () => {
   const { platform, session, driver } = setup();
   driver.open({ host: "h", port: 1 });
