@@ -210,20 +210,19 @@ export class DpsClient {
       ackTimeoutMs: requestTimeoutMs,
       maxPacketBytes: platform.limits && platform.limits.maxPacketBytes,
     });
-    const driver = new SessionDriver(platform, session, (event) => {
-      if (driver === this.driver_) this.handleEvent_(event);
-    }, { connectTimeoutMs: requestTimeoutMs });
+    // Bound, not a closure: on Espruino a closure holds the whole scope it is made in (here, this
+    // method's: the options, the SAS token), and a bound method holds none of it.
+    const driver = new SessionDriver(platform, session, this.handleEvent_.bind(this, session), { connectTimeoutMs: requestTimeoutMs });
     this.driver_ = driver;
     const target: SocketTarget = { host: options.host || Dps.GlobalHost, port: options.port || 8883 };
     if (options.ca || options.cert) target.tls = { ca: options.ca, cert: options.cert, key: options.key };
     if (this.step_({ step: "connect", host: target.host, atMs: 0 })) driver.open(target, password);
-    // The driver's listener above keeps this whole scope on Espruino (a closure there holds every
-    // local of the function it was made in): let it not keep the SAS token too.
-    password = undefined;
   }
 
-  private handleEvent_(event: SessionEvent): void {
-    const driver = this.driver_ as SessionDriver;
+  private handleEvent_(session: MqttSession, event: SessionEvent): void {
+    // Events of a driver ended since (a retry makes a new one) are not this registration's.
+    const driver = this.driver_;
+    if (!driver || driver.session !== session) return;
     switch (event.type) {
       case "connected":
         // The connection may have ended in the same chunk as its CONNACK ("closed" follows).

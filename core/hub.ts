@@ -387,11 +387,9 @@ export class HubClient {
       maxPacketBytes: options.maxPacketBytes || limits.maxPacketBytes,
       will: will ? { topic: telemetryTopic(this.hub_.identity, will.properties, will), payload: will.payload, qos: will.qos || 0 } : undefined,
     });
-    // Events of a driver replaced since are not this client's any more.
-    const driver: SessionDriver = new SessionDriver(this.platform_, this.session_, (event) => {
-      if (driver === this.driver_) this.handleEvent_(event);
-    }, { connectTimeoutMs: options.requestTimeoutMs });
-    this.driver_ = driver;
+    // Bound, not a closure: on Espruino a closure holds the whole scope it is made in (here, this
+    // method's), and a bound method is 8 variables fewer (measured on 2v29).
+    this.driver_ = new SessionDriver(this.platform_, this.session_, this.handleEvent_.bind(this, this.session_), { connectTimeoutMs: options.requestTimeoutMs });
   }
 
   private open_(): void {
@@ -411,7 +409,9 @@ export class HubClient {
     return this.options_.sasTtlSeconds || 3600;
   }
 
-  private handleEvent_(event: SessionEvent): void {
+  private handleEvent_(session: MqttSession, event: SessionEvent): void {
+    // Events of a session replaced since (after provisioning again) are not this client's any more.
+    if (session !== this.session_) return;
     switch (event.type) {
       case "connected": {
         // Events are delivered after a whole chunk is decoded: the connection this one announced
