@@ -428,7 +428,9 @@ export class HubClient {
         return this.driver_.pump();
       }
       case "subscribed":
-        if (event.id === this.subscribeId_) this.ready_();
+        // Not once closed: a listener may have closed the client on a message that came in the
+        // same chunk as this SUBACK (a C2D message queued while offline, a method call).
+        if (event.id === this.subscribeId_ && this.state_ === State.Connecting) this.ready_();
         return;
       case "subscribeFailed":
         if (event.id !== this.subscribeId_) return;

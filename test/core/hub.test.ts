@@ -422,6 +422,30 @@ test("close() from a 'disconnected' listener holds: no new connection, no timer,
   assert.is((await client.connect().catch((e) => e)).code, "CLIENT_CLOSED");
 });
 
+test("close() from a listener on a message that came in the same chunk as the SUBACK holds: no 'connected', no reconnect, close() settles", async () => {
+  const { platform, client, events } = setup();
+  let closed = false;
+  client.on("message", () => void client.close().then(() => (closed = true)));
+  client.connect().catch(() => undefined);
+  const socket = platform.lastSocket;
+  socket.accept();
+  socket.send({ cmd: "connack", returnCode: 0, sessionPresent: true });
+  const subscribe = socket.received().find((p) => p.cmd === "subscribe");
+  // A C2D message queued while the device was offline comes right after CONNACK, with the SUBACK.
+  const c2d = generateWithMqttPacket({ cmd: "publish", topic: "devices/dev-1/messages/devicebound/%24.mid=1", payload: Buffer.from("stop"), qos: 1, messageId: 9, dup: false, retain: false });
+  const suback = generateWithMqttPacket({ cmd: "suback", messageId: subscribe.messageId, granted: subscribe.subscriptions.map((s: { qos: number }) => s.qos) });
+  socket.sendBytes(new Uint8Array([...c2d, ...suback]));
+  await platform.settle();
+  assert.equal(events.map((e) => e[0]), ["message"]);
+  assert.ok(closed, "close() settled");
+  assert.equal(socket.received().map((p) => p.cmd), ["puback", "disconnect"], "the message acknowledged, then DISCONNECT");
+  platform.advance(600000);
+  await platform.settle();
+  assert.is(platform.sockets.length, 1, "no reconnect after close()");
+  assert.is(platform.pendingTimers, 0);
+  assert.not.ok(client.connected);
+});
+
 test("close() from a listener on a refusal: no provisioning again", async () => {
   const { platform, client } = setup();
   let provisioned = 0;
