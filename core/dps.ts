@@ -121,8 +121,9 @@ export class DpsClient {
   private lastFailure_: string | undefined;
   private rid_ = 0;
   private operationId_: string | undefined;
-  /** No poll before this time (retry-after), even when a reconnect comes sooner. */
-  private pollNotBefore_ = 0;
+  /** No request before this time (the last retry-after: a 202's, a 429's or a 5xx's), even when
+   * a dropped connection is replaced sooner. */
+  private notBefore_ = 0;
   private deadlineTimer_: unknown;
   private waitTimer_: unknown;
   private responseTimer_: unknown;
@@ -153,6 +154,7 @@ export class DpsClient {
       this.retries_ = 0;
       this.lastFailure_ = undefined;
       this.operationId_ = undefined;
+      this.notBefore_ = 0;
       const timeoutMs = this.options_.timeoutMs || 120000;
       const deadline = (): void => {
         // Espruino fires pending timers early when the board's clock is first set (SNTP): the
@@ -320,7 +322,7 @@ export class DpsClient {
       this.retries_ = 0;
       const seconds = response.retryAfterSeconds !== undefined ? response.retryAfterSeconds : this.options_.defaultRetryAfterSeconds || 3;
       if (!this.step_({ step: "assigning", operationId: body.operationId, retryAfterSeconds: seconds, atMs: 0 })) return;
-      this.pollNotBefore_ = this.platform_.now() + seconds * 1000;
+      this.notBefore_ = this.platform_.now() + seconds * 1000;
       return this.wait_(seconds * 1000);
     }
     const error = dpsStatusError(response);
@@ -339,6 +341,7 @@ export class DpsClient {
     }
     const delayMs = retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : backoffDelay(this.retries_, this.platform_.random(), 1000, 30000);
     this.retries_++;
+    if (retryAfterSeconds !== undefined) this.notBefore_ = this.platform_.now() + delayMs;
     if (!this.step_({ step: "retry", reason: failure.code, delayMs, atMs: 0 })) return;
     // A throttled or failed answer keeps the connection; a lost or silent one is replaced.
     if (failure.status === undefined || !(failure.status >= 400)) this.dropConnection_();
@@ -347,8 +350,8 @@ export class DpsClient {
 
   private wait_(delayMs: number): void {
     this.waitTimer_ = this.clearTimer_(this.waitTimer_);
-    const untilPollAllowed = this.operationId_ ? this.pollNotBefore_ - this.platform_.now() : 0;
-    this.waitTimer_ = this.platform_.setTimer(Math.max(delayMs, untilPollAllowed), () => {
+    // A connection lost while DPS asked to wait is replaced sooner (backoff): DPS still waits.
+    this.waitTimer_ = this.platform_.setTimer(Math.max(delayMs, this.notBefore_ - this.platform_.now()), () => {
       this.waitTimer_ = undefined;
       if (this.driver_ && this.driver_.session.connected) this.sendRequest_();
       else this.connect_();

@@ -227,6 +227,22 @@ test("429 with a retry-after longer than the request timeout: the request sent a
   assert.equal(steps.filter((s) => s.step === "retry").map((s) => s.reason), ["DPS_THROTTLED"]);
 });
 
+test("429 with retry-after, then the connection drops: the new connection sends nothing before the wait is over", async () => {
+  const { platform, outcome } = start();
+  const socket = platform.lastSocket;
+  const register = acceptUntilRegister(socket);
+  respond(socket, 429, rid(register.topic), { errorCode: 429001, message: "throttled", trackingId: "t" }, 60);
+  platform.advance(5000);
+  socket.drop(); // a NAT timeout or a WiFi roam, 5 s into the 60 s DPS asked for
+  platform.advance(54999);
+  assert.is(platform.sockets.length, 1, "no connection before the retry-after is over");
+  platform.advance(1);
+  assert.is(platform.sockets.length, 2);
+  const again = acceptUntilRegister(platform.lastSocket);
+  respond(platform.lastSocket, 200, rid(again.topic), ASSIGNED);
+  assert.ok((await outcome())!.result);
+});
+
 test("500 without retry-after: backoff with jitter, then success", async () => {
   const { platform, outcome, steps } = start();
   const socket = platform.lastSocket;
