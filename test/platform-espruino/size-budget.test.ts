@@ -102,9 +102,11 @@ const BUDGET_BYTES = 16000;
  * client went silent until its last byte and the hub dropped it (MQTT-3.1.2-23). Then +100
  * (main and total): MqttSession.drained(), PUBACK deadlines counted from when a socket that
  * refused more has sent what it held (on Node, publishes handed over in one batch timed out
- * before a slow link could carry them, and every reconnect sent the batch again). */
+ * before a slow link could carry them, and every reconnect sent the batch again). Then +50
+ * (total: DPS and hub, within their budget): a SUBACK after close() no longer readies the hub
+ * client, and a DPS retry-after holds across a dropped connection. */
 const MAIN_CEILING_BYTES = 28750;
-const TOTAL_CEILING_BYTES = 52100;
+const TOTAL_CEILING_BYTES = 52150;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");
