@@ -3,15 +3,25 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { SessionDriver } from "../../core/driver";
 import { liteError } from "../../core/errors";
-import { MqttSession, type SessionEvent } from "../../core/session";
+import { MqttSession, type SessionEvent, type SessionOptions } from "../../core/session";
 import { FakePlatform } from "../helpers/fake-platform";
 
-function setup(options: { keepAliveSeconds?: number; connectTimeoutMs?: number } = {}) {
+function setup(options: { keepAliveSeconds?: number; connectTimeoutMs?: number; session?: Partial<SessionOptions> } = {}) {
   const platform = new FakePlatform();
   const events: SessionEvent[] = [];
-  const session = new MqttSession({ clientId: "dev", username: "u", keepAliveSeconds: options.keepAliveSeconds ?? 30 });
+  const session = new MqttSession({ clientId: "dev", username: "u", keepAliveSeconds: options.keepAliveSeconds ?? 30, ...options.session });
   const driver = new SessionDriver(platform, session, (event) => events.push(event), { connectTimeoutMs: options.connectTimeoutMs });
   return { platform, events, session, driver };
+}
+
+/** Opens the driver's connection and plays the CONNACK; what the client wrote is read. */
+function connectedSocket(platform: FakePlatform, driver: SessionDriver) {
+  driver.open({ host: "hub.example", port: 8883 });
+  const socket = platform.lastSocket;
+  socket.accept();
+  socket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  socket.received();
+  return socket;
 }
 
 test("CONNECT goes out when the socket opens, with this connection's password", () => {
@@ -169,15 +179,8 @@ test("a platform whose connect() throws (against its contract): a 'closed' event
 });
 
 test("a socket that refuses more holds publishes in the session's bounded queue until it drains", () => {
-  const platform = new FakePlatform();
-  const events: SessionEvent[] = [];
-  const session = new MqttSession({ clientId: "dev", username: "u", maxQueuedMessages: 3 });
-  const driver = new SessionDriver(platform, session, (event) => events.push(event));
-  driver.open({ host: "hub.example", port: 8883 });
-  const socket = platform.lastSocket;
-  socket.accept();
-  socket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
-  socket.received();
+  const { platform, events, session, driver } = setup({ keepAliveSeconds: 60, session: { maxQueuedMessages: 3 } });
+  const socket = connectedSocket(platform, driver);
   socket.congested = true;
   const first = session.publish("t", "0", 0, platform.now());
   driver.pump();
@@ -201,15 +204,8 @@ test("a socket that refuses more holds publishes in the session's bounded queue 
 });
 
 test("publishes handed to a socket in one batch wait for their PUBACKs from when the socket has sent them all, not from the hand-over", () => {
-  const platform = new FakePlatform();
-  const events: SessionEvent[] = [];
-  const session = new MqttSession({ clientId: "dev", username: "u", keepAliveSeconds: 240, ackTimeoutMs: 30000 });
-  const driver = new SessionDriver(platform, session, (event) => events.push(event));
-  driver.open({ host: "hub.example", port: 8883 });
-  const socket = platform.lastSocket;
-  socket.accept();
-  socket.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
-  socket.received();
+  const { platform, events, session, driver } = setup({ keepAliveSeconds: 240, session: { ackTimeoutMs: 30000 } });
+  const socket = connectedSocket(platform, driver);
   // Queued while offline, then handed over in one batch: a slow link takes 80 s to send it.
   socket.congested = true;
   const ids: number[] = [];
