@@ -52,7 +52,8 @@ export interface PlatformLimits {
 export interface Platform {
   connect(target: SocketTarget, handlers: SocketHandlers): PlatformSocket;
   setTimer(ms: number, fire: () => void): unknown;
-  /** Must accept any handle setTimer returned, including one whose timer already fired. */
+  /** Takes a handle setTimer returned whose timer has not fired: the core forgets each handle as
+   * its timer fires, so a platform may give a fired timer's id to a new one (Espruino does). */
   clearTimer(handle: unknown): void;
   /** Monotonic milliseconds. */
   now(): number;

@@ -15,6 +15,10 @@ export interface EspruinoPlatformOptions {
   resolve?: (host: string, port: number) => { host: string; port: number };
 }
 
+const enum Timer {
+  MaxMs = 2147483647,
+}
+
 const enum Socket {
   // Writes go out in pieces of at most this many bytes, so no large string is built at once.
   WriteChunk = 512,
@@ -24,11 +28,14 @@ const enum Socket {
 }
 
 /**
- * PEM to the binary DER string the interpreter's mbedTLS wants (it has no PEM parser), taking the
- * block whose label holds `label` (an EC key file may start with an EC PARAMETERS block). It takes
- * one certificate each: a chain or several CAs are refused, not silently cut to the first.
+ * PEM to the DER bytes the interpreter's mbedTLS wants (it has no PEM parser), taking the block
+ * whose label holds `label` (an EC key file may start with an EC PARAMETERS block). It takes one
+ * certificate each: a chain or several CAs are refused, not silently cut to the first. Bytes, not
+ * a string: the interpreter takes a string of 100 bytes or less for a file's path (a P-256 key
+ * without its public part is 51 bytes of DER: "Could not open file", measured on 2v29). Text that
+ * is not PEM goes as it is (a file's path, or DER as a string).
  */
-function der(pem: string | string[] | undefined, label: string): string | undefined {
+function der(pem: string | string[] | undefined, label: string): string | Uint8Array | undefined {
   const text = typeof pem === "string" ? pem : pem && pem.length < 2 ? pem[0] : undefined;
   if (pem && !text) throw pemError("a list");
   if (!text || text.indexOf("-----BEGIN") < 0) return text;
@@ -45,7 +52,7 @@ function der(pem: string | string[] | undefined, label: string): string | undefi
     else if (inside) body += line;
   }
   if (body === undefined) throw pemError("no " + label);
-  return atob(body);
+  return E.toUint8Array(atob(body));
 }
 
 function pemError(what: string): LiteError {
@@ -236,8 +243,11 @@ class EspruinoPlatform implements Platform {
     return new EspruinoSocket(target, handlers, this.settings_);
   }
 
+  /** The interpreter throws for a delay over 100 years (Infinity, a huge retry-after): capped at
+   * 24.8 days instead. The DPS deadline and the session's timer check the time when they fire and
+   * wait out the rest; a request timeout of Infinity ends after 24.8 days. */
   setTimer(ms: number, fire: () => void): unknown {
-    return setTimeout(fire, ms);
+    return setTimeout(fire, Math.min(ms, Timer.MaxMs));
   }
 
   /** clearTimeout(undefined) throws on Espruino, and clearTimeout() clears every timer. */

@@ -91,8 +91,10 @@ test("connect throws at once for an unknown host; PEM certificates are refused (
   const env = environment(1);
   try {
     assert.throws(() => env.require("net").connect(env.value({ host: "elsewhere.test", port: 1 })), /Unable to create socket/);
-    const pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    const pem = "-----BEGIN CERTIFICATE-----\n" + "A".repeat(64) + "\n-----END CERTIFICATE-----\n";
     assert.throws(() => env.require("tls").connect(env.value({ host: "device.test", port: 1, ca: pem })), /Invalid format/);
+    // A string of 100 bytes or less is a file's path (the ESP32 firmware has a file system).
+    assert.throws(() => env.require("tls").connect(env.value({ host: "device.test", port: 1, key: "0".repeat(51) })), /Could not open file/);
     assert.is(env.stats.opened, 0);
   } finally {
     env.dispose();

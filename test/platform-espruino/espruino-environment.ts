@@ -329,9 +329,11 @@ export class EspruinoEnvironment {
 
   private addTimer(kind: "timeout" | "interval", fire: () => void, ms?: number): number {
     if (typeof fire !== "function") throw this.factory.error("setTimeout: expected a function");
+    // Measured on 2v29: over 100 years (Infinity too) throws.
+    if (Number(ms) > 3.1536e13) throw this.factory.error("Interval is too long (>100 years)");
     const id = this.nextTimerId++;
     if (this.disposed) return id;
-    const delay = Math.max(0, Number(ms) || 0);
+    const delay = Math.min(Math.max(0, Number(ms) || 0), 2147483647);
     const handle =
       kind === "timeout"
         ? setTimeout(() => {
@@ -375,7 +377,15 @@ export class EspruinoEnvironment {
 
   private certificate(value: unknown, what: string): string | undefined {
     if (value === undefined) return undefined;
+    if (ArrayBuffer.isView(value)) {
+      const bytes = value as Uint8Array;
+      if (bytes[0] !== 0x30) throw this.factory.error(`HTTPS init failed! mbedtls_x509_crt_parse of ${what}: -0x2180`);
+      return `${bytes.length} bytes of DER`;
+    }
     if (typeof value !== "string") return typeof value;
+    // A string of 100 bytes or less is a file's path (libs/network/network.c, on a firmware with a
+    // file system, as the ESP32's has; measured on 2v29).
+    if (value.length <= 100) throw this.factory.error("Could not open file");
     // The interpreter's mbedTLS has no PEM parser (measured: "HTTPS init failed! ... Invalid format").
     if (value.indexOf("-----BEGIN") >= 0) throw this.factory.error(`HTTPS init failed! mbedtls_x509_crt_parse of ${what}: Invalid format (PEM; the interpreter takes DER)`);
     // DER starts with a SEQUENCE (0x30); mbedTLS refuses anything else.

@@ -225,6 +225,15 @@ stripped("the platform reports low memory under 400 free variables, so the hub h
   assert.is(platform.lowOnMemory(), true);
 });
 
+stripped("a timer of Infinity (a request timeout of Infinity, a huge retry-after) is armed, not thrown on: the interpreter refuses one over 100 years", ({ env }) => {
+  const platform = env.require(MAIN).espruinoPlatform();
+  assert.throws(() => env.evaluate("setTimeout(function () {}, Infinity)"), /too long/);
+  const handle = platform.setTimer(Infinity, () => undefined);
+  assert.type(handle, "number");
+  platform.clearTimer(handle);
+  assert.is(env.liveTimers, 0);
+});
+
 stripped("low memory is judged after a garbage collection: garbage not collected yet is not a reason to refuse", ({ env }) => {
   const platform = env.require(MAIN).espruinoPlatform();
   env.freeVariablesBeforeGc = 100;
@@ -509,11 +518,23 @@ stripped("X.509: PEM becomes one DER block per option (the key's, past EC PARAME
   await within("register", settled);
   assert.equal(env.stats.dialled[0], { host: sim.dpsHost, port: 8883, tls: true, ca: undefined, cert: new X509Certificate(device.certificatePem).raw.length + " bytes of DER", key: keyDer.length + " bytes of DER" });
 
+  // A P-256 key without its public part: 51 bytes of DER, which as a string the interpreter would
+  // take for a file's path ("Could not open file", retried as a refused connection).
+  const scalar = createPrivateKey(device.keyPem).export({ format: "jwk" }).d as string;
+  const shortKey = Buffer.concat([Buffer.from("30310201010420", "hex"), Buffer.from(scalar, "base64url"), Buffer.from("a00a06082a8648ce3d030107", "hex")]);
+  const shortPem = "-----BEGIN EC PRIVATE KEY-----\n" + shortKey.toString("base64") + "\n-----END EC PRIVATE KEY-----\n";
+  const short = new lib.DpsClient(platform, env.value({ ...base, cert: device.certificatePem, key: shortPem }));
+  const shortSettled = short.register().then(() => "assigned", (error: { code?: string }) => error.code);
+  await waitFor(() => env.stats.dialled.length === 2, "the DPS socket dialled with the short key");
+  short.cancel();
+  await within("register", shortSettled);
+  assert.is(env.stats.dialled[1].key, "51 bytes of DER");
+
   const chain = new lib.DpsClient(platform, env.value({ ...base, cert: device.certificatePem + authority.certificatePem, key: device.keyPem }));
   const error = await within<{ code?: string; message?: string }>("register", chain.register().then(() => ({}), (failure: { code?: string; message?: string }) => failure));
   assert.is(error.code, "TLS_CONFIG_INVALID");
   assert.match(String(error.message), /a chain/);
-  assert.is(env.stats.dialled.length, 1, "a chain is not dialled");
+  assert.is(env.stats.dialled.length, 2, "a chain is not dialled");
   await nothingLeft(context);
 });
 
@@ -601,7 +622,8 @@ stripped("a certificate mbedTLS refuses is TLS_CONFIG_INVALID, not retryable; a 
       (failure: { code?: string; retryable?: boolean; message?: string }) => failure,
     ));
   // Not DER (it would need to start with a SEQUENCE): the interpreter throws "HTTPS init failed! mbedtls_...".
-  const refused = await register(lib.espruinoPlatform(), { registrationId: "x509-bad-1", cert: "not a certificate", key: "not a key" });
+  // (Over 100 bytes: a shorter string is a file's path to the interpreter.)
+  const refused = await register(lib.espruinoPlatform(), { registrationId: "x509-bad-1", cert: "not a certificate ".repeat(8), key: "not a key ".repeat(12) });
   assert.is(refused.code, "TLS_CONFIG_INVALID", String(refused.message));
   assert.not.ok(refused.retryable);
   await nothingLeft(context);
