@@ -6,11 +6,12 @@ import type { LiteError } from "../core/errors";
 import type { NodePlatformOptions } from "./platform";
 
 export const USAGE = `usage:
-  azure-iot-mqtt-lite provision DPS_OPTIONS [--payload JSON] [--api-version VERSION] [--timeout MS]
+  azure-iot-mqtt-lite provision DPS_OPTIONS
   azure-iot-mqtt-lite device (--connection-string CS | DPS_OPTIONS) [--model-id DTMI]
       [--send N] [--interval MS] [--property NAME=VALUE ...] [--duration SECONDS]
 where DPS_OPTIONS = --id-scope SCOPE --registration-id ID
       (--symmetric-key KEY | --group-key KEY | --cert FILE --key FILE) [--host DPS_HOST]
+      [--payload JSON] [--api-version VERSION] [--timeout MS]
 and for both: [--port PORT] [--ca FILE] [--connect-to ADDRESS:PORT]
   KEY and CS may be given as env:NAME (read from that environment variable) or file:PATH (read
   from that file): a value on the command line is visible to other users in ps and stays in the
@@ -101,7 +102,7 @@ export function printError(error: LiteError): never {
   process.exit(code && USAGE_CODES.test(code) ? 2 : 1);
 }
 
-export const DPS_FLAGS = ["id-scope", "registration-id", "symmetric-key", "group-key", "cert", "key", "host"];
+export const DPS_FLAGS = ["id-scope", "registration-id", "symmetric-key", "group-key", "cert", "key", "host", "payload", "api-version", "timeout"];
 export const CONNECTION_FLAGS = ["port", "ca", "connect-to"];
 
 /** DPS options from flags (the key, certificate and CA read from their files). */
@@ -125,6 +126,14 @@ export function dpsOptionsFrom(flags: Flags): DpsOptions {
   options.port = numberFlag(flags, "port", 1, 65535);
   options.timeoutMs = numberFlag(flags, "timeout", 1, 2147483647);
   if (flag(flags, "ca")) options.ca = readText(flag(flags, "ca") as string, "CA");
+  const payload = flag(flags, "payload");
+  if (payload !== undefined) {
+    try {
+      options.payload = JSON.parse(payload);
+    } catch {
+      usageError("--payload must be JSON");
+    }
+  }
   return options;
 }
 

@@ -2,21 +2,13 @@
 // `device ...` stays connected and prints what arrives as JSON lines (cli-device.ts). Errors are
 // printed as JSON on stderr with exit code 1 (2 for a usage mistake).
 import { DpsClient } from "../core/dps";
-import { CONNECTION_FLAGS, DPS_FLAGS, dpsOptionsFrom, flag, parseFlags, platformOptionsFrom, printError, usageError, USAGE } from "./cli-args";
+import { CONNECTION_FLAGS, DPS_FLAGS, dpsOptionsFrom, parseFlags, platformOptionsFrom, printError, usageError, USAGE } from "./cli-args";
 import { runDevice } from "./cli-device";
 import { nodePlatform } from "./platform";
 
 async function provision(args: string[]): Promise<void> {
-  const flags = parseFlags(args, [...DPS_FLAGS, ...CONNECTION_FLAGS, "payload", "api-version", "timeout"]);
+  const flags = parseFlags(args, [...DPS_FLAGS, ...CONNECTION_FLAGS]);
   const options = dpsOptionsFrom(flags);
-  const payload = flag(flags, "payload");
-  if (payload !== undefined) {
-    try {
-      options.payload = JSON.parse(payload);
-    } catch {
-      usageError("--payload must be JSON");
-    }
-  }
   const result = await new DpsClient(nodePlatform(platformOptionsFrom(flags)), options).register();
   process.stdout.write(JSON.stringify(result, null, 2) + "\n");
 }

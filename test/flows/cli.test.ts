@@ -145,16 +145,18 @@ cli("device: telemetry with properties, C2D, desired and methods printed as JSON
   assert.equal(JSON.parse(telemetry[1].payload.toString()).seq, 2);
 });
 
-cli("device through DPS: provisions, connects to the assigned hub, prints where it landed", async ({ sim, caFile }) => {
+cli("device through DPS: provisions (with --payload, as provision takes it), connects to the assigned hub, prints where it landed", async ({ sim, caFile }) => {
   const key = randomBytes(32).toString("base64");
-  sim.dps.enrollIndividual({ registrationId: "cli-dps-device", attestation: { type: "symmetricKey", primaryKey: key } });
+  const payloads: unknown[] = [];
+  sim.dps.enrollIndividual({ registrationId: "cli-dps-device", attestation: { type: "symmetricKey", primaryKey: key }, customAllocation: ({ payload }) => (payloads.push(payload), {}) });
   const lines: any[] = [];
   const { code, stderr } = await runLive(
-    ["device", "--id-scope", sim.idScope, "--registration-id", "cli-dps-device", "--symmetric-key", key, "--host", sim.dpsHost, "--connect-to", "127.0.0.1:" + sim.port, "--ca", caFile, "--send", "1", "--duration", "1"],
+    ["device", "--id-scope", sim.idScope, "--registration-id", "cli-dps-device", "--symmetric-key", key, "--host", sim.dpsHost, "--payload", '{"site":"north"}', "--timeout", "20000", "--connect-to", "127.0.0.1:" + sim.port, "--ca", caFile, "--send", "1", "--duration", "1"],
     (line) => lines.push(line),
   );
   assert.is(code, 0, stderr);
   assert.equal(lines.find((l) => l.event === "provisioned"), { event: "provisioned", assignedHub: sim.hubs[0], deviceId: "cli-dps-device" });
+  assert.equal(payloads, [{ site: "north" }], "the custom allocation got --payload, as with provision");
   assert.is(sim.hub().telemetryOf("cli-dps-device").length, 1);
 });
 
