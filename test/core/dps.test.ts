@@ -33,6 +33,12 @@ function acceptUntilRegister(socket: FakeSocket): any {
   return register;
 }
 
+/** How long the last "retry" step waits (a retry-after plus its jitter, or a backoff). */
+function lastWait(steps: DpsStep[]): number {
+  const retries = steps.filter((step) => step.step === "retry");
+  return retries[retries.length - 1].delayMs!;
+}
+
 function rid(topic: string): string {
   return /\$rid=([^&]+)/.exec(topic)![1];
 }
@@ -194,12 +200,15 @@ test("a 202 without retry-after waits the default before polling", async () => {
   assert.is(socket.received().length, 1);
 });
 
-test("429 with retry-after: the same request again after the wait, on the same connection", async () => {
+test("429 with retry-after: the same request again after the wait and its jitter, on the same connection", async () => {
   const { platform, outcome, steps } = start();
   const socket = platform.lastSocket;
   const register = acceptUntilRegister(socket);
   respond(socket, 429, rid(register.topic), { errorCode: 429001, message: "throttled", trackingId: "t" }, 7);
-  platform.advance(6999);
+  const retry = steps.find((s) => s.step === "retry")!;
+  assert.is(retry.reason, "DPS_THROTTLED");
+  assert.ok(retry.delayMs! >= 7000 && retry.delayMs! < 8000, "the retry-after, plus the first backoff's jitter (under 1 s): " + retry.delayMs);
+  platform.advance(retry.delayMs! - 1);
   assert.equal(socket.received(), []);
   platform.advance(1);
   const [again] = socket.received();
@@ -207,8 +216,20 @@ test("429 with retry-after: the same request again after the wait, on the same c
   respond(socket, 200, rid(again.topic), ASSIGNED);
   assert.ok((await outcome())!.result);
   assert.is(platform.sockets.length, 1);
-  const retry = steps.find((s) => s.step === "retry")!;
-  assert.equal([retry.reason, retry.delayMs], ["DPS_THROTTLED", 7000]);
+});
+
+test("the same retry-after to a fleet: each device comes back on its own jitter, none before it", () => {
+  const delays: number[] = [];
+  for (let seed = 1; seed <= 20; seed++) {
+    const platform = new FakePlatform(seed);
+    const steps: DpsStep[] = [];
+    new DpsClient(platform, { idScope: "0ne00000001", registrationId: "dev-" + seed, symmetricKey: KEY, onStep: (step) => steps.push(step) }).register().catch(() => undefined);
+    const register = acceptUntilRegister(platform.lastSocket);
+    respond(platform.lastSocket, 429, rid(register.topic), { errorCode: 429001, message: "throttled" }, 3);
+    delays.push(steps.find((s) => s.step === "retry")!.delayMs!);
+  }
+  assert.ok(delays.every((ms) => ms >= 3000 && ms < 4000), delays.join(" "));
+  assert.ok(new Set(delays).size >= 15, "spread, not in one burst: " + delays.join(" "));
 });
 
 test("429 with a retry-after longer than the request timeout: the request sent again waits its own full timeout for PUBACK and answer", async () => {
@@ -216,7 +237,7 @@ test("429 with a retry-after longer than the request timeout: the request sent a
   const socket = platform.lastSocket;
   const register = acceptUntilRegister(socket);
   respond(socket, 429, rid(register.topic), { errorCode: 429001, message: "throttled", trackingId: "t" }, 40);
-  platform.advance(40000);
+  platform.advance(steps.find((s) => s.step === "retry")!.delayMs!);
   const [again] = socket.received();
   assert.ok(again.topic.startsWith("$dps/registrations/PUT/iotdps-register/"));
   platform.advance(50);
@@ -258,12 +279,12 @@ test("500 without retry-after: backoff with jitter, then success", async () => {
 });
 
 test("transient failures stop after maxRetries with the last error", async () => {
-  const { platform, outcome } = start({ maxRetries: 2 });
+  const { platform, outcome, steps } = start({ maxRetries: 2 });
   const socket = platform.lastSocket;
   let request = acceptUntilRegister(socket);
   for (let i = 0; i < 3; i++) {
     respond(socket, 503, rid(request.topic), { errorCode: 503000, message: "busy" }, 1);
-    platform.advance(1000);
+    if (i < 2) platform.advance(lastWait(steps));
     request = socket.received()[0];
   }
   const { error } = (await outcome())!;
@@ -421,11 +442,11 @@ test("cancel() rejects with CANCELLED and closes the connection", async () => {
 });
 
 test("responses to a superseded request are ignored", async () => {
-  const { platform, outcome } = start();
+  const { platform, outcome, steps } = start();
   const socket = platform.lastSocket;
   const register = acceptUntilRegister(socket);
   respond(socket, 503, rid(register.topic), {}, 1);
-  platform.advance(1000);
+  platform.advance(lastWait(steps));
   const [again] = socket.received();
   respond(socket, 200, rid(register.topic), { ...ASSIGNED, registrationState: { ...ASSIGNED.registrationState, assignedHub: "stale" } });
   respond(socket, 200, rid(again.topic), ASSIGNED);
@@ -433,7 +454,7 @@ test("responses to a superseded request are ignored", async () => {
 });
 
 test("with no options: a 202 without retry-after waits 3 s; six transient failures in a row are retried, the seventh ends it", async () => {
-  const { platform, outcome } = start();
+  const { platform, outcome, steps } = start();
   const socket = platform.lastSocket;
   const register = acceptUntilRegister(socket);
   respond(socket, 202, rid(register.topic), { operationId: "op-1", status: "assigning" });
@@ -445,21 +466,22 @@ test("with no options: a 202 without retry-after waits 3 s; six transient failur
   for (let i = 0; i < 7; i++) {
     assert.ok(request, "request " + i + " sent");
     assert.is(await outcome(), undefined, "still running after " + i + " failures");
+    socket.send({ cmd: "puback", messageId: request.messageId });
     respond(socket, 503, rid(request.topic), { errorCode: 503000, message: "busy" }, 1);
-    platform.advance(1000);
+    if (i < 6) platform.advance(lastWait(steps));
     request = socket.received()[0];
   }
   assert.is((await outcome())!.error.code, "DPS_SERVICE_ERROR");
 });
 
 test("progress (a 202) restarts the count of transient failures", async () => {
-  const { platform, outcome } = start({ maxRetries: 1 });
+  const { platform, outcome, steps } = start({ maxRetries: 1 });
   const socket = platform.lastSocket;
   let request = acceptUntilRegister(socket);
   for (const status of [503, 202, 503]) {
     if (status === 202) respond(socket, 202, rid(request.topic), { operationId: "op-1", status: "assigning" }, 1);
     else respond(socket, 503, rid(request.topic), { errorCode: 503000, message: "busy" }, 1);
-    platform.advance(1000);
+    platform.advance(status === 202 ? 1000 : lastWait(steps));
     request = socket.received()[0];
   }
   respond(socket, 200, rid(request.topic), ASSIGNED);
