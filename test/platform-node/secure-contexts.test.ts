@@ -1,13 +1,13 @@
-// The Node platform's TLS contexts: one per platform for connections with no TLS options of
-// their own, one per client options object otherwise, never a failure kept; and a shared
-// context still verifies the server and holds TLS 1.2 as the floor.
+// The Node platform's TLS contexts: one per set of trust anchors for connections with no client
+// certificate, shared across platforms, one per client options object otherwise, never a failure
+// kept; and a shared context still verifies the server and holds TLS 1.2 as the floor.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createServer, createSecureContext, type Server } from "node:tls";
 import type { AddressInfo } from "node:net";
 import { secureContexts, type CreateContext } from "../../platform-node/secure-contexts";
 import { nodePlatform } from "../../platform-node/platform";
-import { createCertificateAuthority, issueServerCertificate } from "../../simulator/certificates";
+import { createCertificateAuthority, issueClientCertificate, issueServerCertificate } from "../../simulator/certificates";
 import type { LiteError } from "../../core/errors";
 
 // Node ignores a `ca` it cannot read (no anchor: the server then fails verification); a client
@@ -38,18 +38,45 @@ test("connections with no TLS options share the platform's one context, built wi
   assert.equal(calls, [{ ca: "PLATFORM-CA" }]);
 });
 
-test("a client's own options get one context for as long as that object lives; another client's get another", () => {
+test("a client certificate gets one context for as long as its options object lives; another client's gets another", () => {
   const { create, calls } = counting();
   const contexts = secureContexts(undefined, create);
-  const ca = createCertificateAuthority("contexts-test-ca").certificatePem;
-  const mine = { ca };
-  const theirs = { ca };
+  const authority = createCertificateAuthority("contexts-test-ca");
+  const device = issueClientCertificate(authority, "contexts-dev");
+  const mine = { cert: device.certificatePem, key: device.keyPem };
+  const theirs = { cert: device.certificatePem, key: device.keyPem };
   const a = contexts.forTarget(mine);
   assert.is(contexts.forTarget(mine), a, "reconnects of one client reuse its context");
-  assert.is.not(contexts.forTarget(theirs), a, "an equal but separate client is not handed another's context");
+  assert.is.not(contexts.forTarget(theirs), a, "an equal but separate client is not handed another's identity");
   assert.is(calls.length, 2);
-  assert.is(contexts.forTarget(undefined), contexts.forTarget(undefined));
-  assert.is(calls.length, 3);
+});
+
+test("trust anchors alone are shared by their text, across clients and platforms: a gateway making a platform or a ca per device builds one context", () => {
+  const { create, calls } = counting();
+  const ca = createCertificateAuthority("contexts-anchors-ca").certificatePem;
+  const platforms = [secureContexts(ca, create), secureContexts(ca, create)];
+  const first = platforms[0].forTarget(undefined);
+  assert.is(platforms[1].forTarget(undefined), first, "two platforms with one ca");
+  assert.is(platforms[0].forTarget({ ca }), first, "a client's own ca equal to it");
+  assert.is(platforms[1].forTarget({ ca: ca + "" }), first, "another client's, another string of the same text");
+  assert.is(calls.length, 1);
+  const other = secureContexts(undefined, create).forTarget(undefined);
+  assert.is.not(other, first, "Node's own roots are other anchors");
+  assert.is(calls.length, 2);
+});
+
+test("past 16 different sets of anchors, each is built for its owner alone (and kept for it)", () => {
+  const { create, calls } = counting();
+  const contexts = secureContexts(undefined, create);
+  contexts.forTarget(undefined);
+  const authorities = Array.from({ length: 16 }, (_, i) => createCertificateAuthority("contexts-many-" + i).certificatePem);
+  for (const ca of authorities.slice(0, 15)) contexts.forTarget({ ca });
+  assert.is(calls.length, 16, "16 shared: Node's roots and 15 more");
+  const late = { ca: authorities[15] };
+  const a = contexts.forTarget(late);
+  assert.is(contexts.forTarget(late), a, "its owner's reconnects reuse it");
+  assert.is.not(contexts.forTarget({ ca: authorities[15] }), a, "another owner's is its own");
+  assert.is(calls.length, 18);
 });
 
 test("a context that cannot be built (bad PEM) throws on every attempt: a failure is not kept", () => {
