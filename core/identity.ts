@@ -31,9 +31,10 @@ export function checkId(id: unknown, allowed: RegExp, code: string, name: string
   return id;
 }
 
-/** DPS registration ids: at most 128 alphanumerics and `: . _ -` (REGISTRATION_ID_INVALID). */
+/** DPS registration ids: at most 128 alphanumerics and `: . _ -`, the last alphanumeric or `-`
+ * (Azure DPS, "Registration ID"; REGISTRATION_ID_INVALID). */
 export function checkRegistrationId(registrationId: unknown): string {
-  return checkId(registrationId, /^[\w:.-]+$/, "REGISTRATION_ID_INVALID", "registrationId");
+  return checkId(registrationId, /^[\w:.-]*[A-Za-z0-9-]$/, "REGISTRATION_ID_INVALID", "registrationId");
 }
 
 /**

@@ -30,11 +30,11 @@ test("Hub username with a Plug and Play model id, URL-encoded", () => {
   assert.is(codeOf(() => hubUsername(hub, "")), "ARGUMENT_INVALID");
 });
 
-test("registration ids: 1-128 of A-Z a-z 0-9 : . _ - (REGISTRATION_ID_INVALID otherwise)", () => {
-  for (const id of ["a", "A-z.0_9:", "x".repeat(128), "sn-007-888-abc-mac-a1-b2-c3-d4-e5-f6"]) {
+test("registration ids: 1-128 of A-Z a-z 0-9 : . _ -, the last alphanumeric or - (REGISTRATION_ID_INVALID otherwise)", () => {
+  for (const id of ["a", "A-z.0_9:x", "x".repeat(128), "sn-007-888-abc-mac-a1-b2-c3-d4-e5-f6", "dev-", "-"]) {
     assert.is(checkRegistrationId(id), id);
   }
-  for (const id of ["", "x".repeat(129), "a b", "a/b", "a+b", "a#b", "ü", "a%b", undefined, 42]) {
+  for (const id of ["", "x".repeat(129), "a b", "a/b", "a+b", "a#b", "ü", "a%b", "dev_", "dev.", "dev:", "_", undefined, 42]) {
     assert.is(codeOf(() => checkRegistrationId(id)), "REGISTRATION_ID_INVALID", String(id));
   }
   assert.is(codeOf(() => dpsUsername({ idScope: "0ne", registrationId: "bad id" })), "REGISTRATION_ID_INVALID");
