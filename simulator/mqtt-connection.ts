@@ -159,14 +159,22 @@ export class MqttServerConnection {
     if (this.phase !== PHASE_CONNECTED) return;
     if (packet.cmd === "pingreq") return this.send({ cmd: "pingresp" });
     if (packet.cmd === "disconnect") return this.closedByClient("disconnect");
+    if (packet.cmd === "publish") {
+      // MQTT-3.3.2-2: no '#' in a PUBLISH topic (a raw '+' in a property bag is taken and flagged
+      // by the hub's session, see hub-connection.ts); MQTT-2.3.1-1: a QoS 1 packet id is not 0.
+      // mqtt-packet parses both.
+      if (packet.topic.indexOf("#") >= 0) return this.drop("wildcard-in-publish-topic");
+      if (packet.qos > 0 && !packet.messageId) return this.drop("packet-id-0");
+    }
     this.session?.onPacket(packet);
   }
 
-  /** MQTT-3.1.2-24: with a non-zero keep-alive, the server closes after 1.5 x keep-alive of silence (capped as Azure does). */
+  /** MQTT-3.1.2-24: the server closes after 1.5 x keep-alive of silence, capped as Azure does;
+   * with a keep-alive of 0 too, at the cap (Azure's load balancer ends an idle connection). */
   private restartKeepAliveWatch(): void {
     this.stopKeepAliveWatch();
-    if (this.phase !== PHASE_CONNECTED || this.keepAliveSeconds === 0) return;
-    const timeoutMs = Math.min(this.keepAliveSeconds * 1500, MAX_SERVER_KEEP_ALIVE_MS);
+    if (this.phase !== PHASE_CONNECTED) return;
+    const timeoutMs = this.keepAliveSeconds === 0 ? MAX_SERVER_KEEP_ALIVE_MS : Math.min(this.keepAliveSeconds * 1500, MAX_SERVER_KEEP_ALIVE_MS);
     this.keepAliveTimer = setTimeout(() => this.drop("keep-alive-timeout"), timeoutMs);
   }
 

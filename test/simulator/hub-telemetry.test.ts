@@ -129,7 +129,7 @@ test("a module's telemetry topic", async () => {
   await client.end();
 });
 
-test("the hub hangs up on QoS 2, undocumented topics, bad escapes, over-256-KB telemetry and QoS 2 handshakes", async () => {
+test("the hub hangs up on QoS 2, undocumented topics, bad escapes, over-256-KB telemetry, QoS 2 handshakes, a '#' and packet id 0", async () => {
   const cases: Array<[string, string, (deviceId: string) => Parameters<RawMqttClient["send"]>[0]]> = [
     ["QoS 2 telemetry", "qos-2-publish", (id) => publishPacket(telemetryTopic(id), "x", { qos: 2 })],
     ["another device's topic", "unsupported-topic", () => publishPacket(telemetryTopic("someone-else"), "x")],
@@ -141,6 +141,8 @@ test("the hub hangs up on QoS 2, undocumented topics, bad escapes, over-256-KB t
     ["a property with no name", "property-bag-empty-property-name", (id) => publishPacket(`devices/${id}/messages/events/=v`, "x")],
     ["256 KB and one byte", "telemetry-too-large", (id) => publishPacket(telemetryTopic(id), Buffer.alloc(256 * 1024 + 1))],
     ["a PUBREL", "unexpected-packet-pubrel", () => ({ cmd: "pubrel", messageId: 1 })],
+    ["a '#' in the topic (MQTT-3.3.2-2)", "wildcard-in-publish-topic", (id) => publishPacket(`devices/${id}/messages/events/#`, "x")],
+    ["QoS 1 with packet id 0 (MQTT-2.3.1-1)", "packet-id-0", (id) => ({ ...publishPacket(telemetryTopic(id), "x"), messageId: 0 })],
   ];
   for (const [what, reason, packet] of cases) {
     const { device, client } = await connected("hang-up");
