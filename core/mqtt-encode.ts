@@ -184,7 +184,8 @@ export function encodePublish(packet: PublishPacket): Uint8Array {
     checkPacketId(packet.messageId);
     remaining += 2;
   }
-  const out = startPacket(0x30 | (packet.dup ? 0x08 : 0) | (qos << 1) | (packet.retain ? 0x01 : 0), remaining);
+  // MQTT-3.3.1-2: DUP is 0 for every QoS 0 message.
+  const out = startPacket(0x30 | (packet.dup && qos > 0 ? 0x08 : 0) | (qos << 1) | (packet.retain ? 0x01 : 0), remaining);
   const topicStart = writeUint16(out, out.length - remaining, topicLength);
   let offset: number;
   if (cached) {

@@ -151,6 +151,15 @@ test("a repeated topic (served from the last-topic cache when native paths are i
   });
 });
 
+test("DUP goes out only with QoS 1: a QoS 0 PUBLISH has it 0 whatever it is given (MQTT-3.3.1-2)", () => {
+  inEachPathMode((mode) => {
+    const q0 = encodePublish({ cmd: "publish", topic: "a", payload: "", qos: 0, dup: true, retain: false });
+    assert.is(q0[0], 0x30, mode);
+    const q1 = encodePublish({ cmd: "publish", topic: "a", payload: "", qos: 1, dup: true, retain: false, messageId: 7 });
+    assert.is(q1[0], 0x3a, mode);
+  });
+});
+
 test("invalid arguments are refused with a code and nothing is encoded", () => {
   const publish = (fields: Partial<PublishPacket>) => () => encodePublish({ cmd: "publish", topic: "t", payload: "", qos: 0, dup: false, retain: false, ...fields });
   const connect = (fields: Partial<ConnectPacket>) => () => encodeConnect({ cmd: "connect", clientId: "c", keepalive: 60, clean: true, ...fields });
