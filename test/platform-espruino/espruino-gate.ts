@@ -69,7 +69,13 @@ const MISSING_STATICS: Record<string, string[]> = {
   String: ["fromCodePoint", "raw"],
   Date: ["UTC"],
   Error: ["captureStackTrace"],
+  Uint8Array: ["from", "of"],
+  ArrayBuffer: ["isView"],
 };
+
+/** Built-ins whose `.prototype.<method>` reads fail (measured on 2v29: `Array.prototype.slice.call`
+ * throws "Can't read property 'call' of undefined"). */
+const PROTOTYPE_READS = new Set(["Array", "String", "Function", "Uint8Array"]);
 
 /** Methods missing on the built-in prototypes, reported on any object (names no library member uses). */
 const MISSING_METHODS: Record<string, string> = {
@@ -91,6 +97,15 @@ const MISSING_METHODS: Record<string, string> = {
   toPrecision: "Number.prototype.toPrecision",
   toExponential: "Number.prototype.toExponential",
   toLocaleString: "toLocaleString",
+  search: "String.prototype.search",
+  // (Not `at`, missing too: the minifier names members `at`, and the sources' ES2020 lib has no .at.)
+};
+
+/** Globals that exist but are wrong for what the library sends (measured on 2v29). */
+const WRONG_GLOBALS: Record<string, string> = {
+  encodeURIComponent: "encodes the bytes of a non-ASCII string wrongly (\"\\xc3\\xa9\" gives %33%19): use the core's urlEncode",
+  decodeURIComponent: "throws for a multi-byte escape (%C3%A9): use the core's urlDecode",
+  RegExp: "a pattern built at run time escapes the gate's regular-expression checks ({n,m} then never matches): write a literal",
 };
 
 /** `class X extends <one of these>` does not work (Error: "Calling 'super' outside of class"). */
@@ -201,7 +216,8 @@ class Gate {
   /** A function reading `arguments` inside another function that reads it gets the outer one's on
    * Espruino: the first read stores `arguments` in the outer function's scope, where the inner
    * lookup finds it (measured on 2v29). build/espruino-arguments.mjs only rewrites functions that
-   * are not nested, so its output never has this shape. Arrow functions have no `arguments`. */
+   * are not nested, so its output never has this shape. An arrow function reading `arguments` gets
+   * its own there, not the enclosing function's (measured on 2v29). */
   private checkNestedArguments(program: N): void {
     const readers = new Map<N, N>(); // function -> its first `arguments` read
     walk.fullAncestor(program, (node: N, _state: unknown, ancestors: N[]) => {
@@ -210,7 +226,11 @@ class Gate {
       if (parent && parent.type === "MemberExpression" && parent.property === node && !parent.computed) return;
       for (let i = ancestors.length - 2; i >= 0; i--) {
         const fn = ancestors[i];
-        if (/Function/.test(fn.type) && fn.type !== "ArrowFunctionExpression") {
+        if (fn.type === "ArrowFunctionExpression") {
+          this.report("arrow-arguments", node, "`arguments` in an arrow function: on Espruino it is the arrow's own, not the enclosing function's (name a variable outside)");
+          return;
+        }
+        if (/Function/.test(fn.type)) {
           if (!readers.has(fn)) readers.set(fn, node);
           return;
         }
@@ -539,6 +559,10 @@ class Gate {
       },
       TemplateLiteral(node, state, c) {
         for (const quasi of node.quasis) gate.checkStringRaw(quasi, quasi.value.raw);
+        // Espruino's lexer ends a ${...} at the first }, even one inside a string there.
+        for (const expression of node.expressions) {
+          walk.simple(expression, { Literal(literal: N) { if (typeof literal.value === "string" && literal.raw.indexOf("}") >= 0) gate.report("template-brace", literal, "a } in a string inside ${...}: Espruino's lexer ends the substitution there"); } });
+        }
         base.TemplateLiteral(node, state, c);
       },
       MetaProperty(node) {
@@ -588,6 +612,8 @@ class Gate {
     if (!binding) {
       const why = MISSING_GLOBALS[node.name];
       if (why && !this.typeofArguments.has(node) && !this.espruinoProcess.has(node)) this.report("missing-global", node, `${node.name}: ${why} on Espruino`);
+      const wrong = Object.prototype.hasOwnProperty.call(WRONG_GLOBALS, node.name) ? WRONG_GLOBALS[node.name] : undefined;
+      if (wrong && !this.typeofArguments.has(node)) this.report("wrong-global", node, `${node.name} on Espruino ${wrong}`);
       return;
     }
     if (binding.unbound) {
@@ -629,6 +655,26 @@ class Gate {
     // new C(...) or C(...) where C names a function/class: recorded as a reference with call=true.
     if (node.type === "NewExpression" && callee.type === "Identifier") this.callees.add(callee);
     this.checkAccessorDescriptor(node, state);
+    this.checkCallShape(node, state);
+  }
+
+  /** Calls that run on Espruino but do something else (measured on 2v29). */
+  private checkCallShape(node: N, state: State): void {
+    const callee = node.callee;
+    const args = node.arguments;
+    const given = (arg: N) => arg && !(arg.type === "Identifier" && arg.name === "undefined") && !(arg.type === "Literal" && arg.value === null);
+    if (callee.type === "Identifier" && callee.name === "clearTimeout" && !this.resolve(state.scope, "clearTimeout") && args.length === 0) {
+      this.report("clear-all-timers", node, "clearTimeout() with no argument cancels every timer on Espruino (the firmware's too)");
+    }
+    if (callee.type !== "MemberExpression" || callee.computed) return;
+    const method = callee.property.name;
+    const onJson = callee.object.type === "Identifier" && callee.object.name === "JSON" && !this.resolve(state.scope, "JSON");
+    if (onJson && method === "stringify" && given(args[1])) this.report("json-replacer", node, "JSON.stringify's replacer is ignored on Espruino");
+    if (onJson && method === "parse" && given(args[1])) this.report("json-reviver", node, "JSON.parse's reviver is ignored on Espruino");
+    if (method === "split" && args.length > 1) this.report("split-limit", node, "split's limit is ignored on Espruino");
+    if (method === "replace" && args[1] && args[1].type === "Literal" && typeof args[1].value === "string" && args[1].value.indexOf("$") >= 0) {
+      this.report("replace-pattern", node, "a $ pattern in replace's replacement is written literally on Espruino ($& stays $&)");
+    }
   }
 
   /** Object.defineProperty(o, k, { get }) and esbuild's aliased __defProp: the interpreter ignored
@@ -661,6 +707,11 @@ class Gate {
     const name = node.computed ? (node.property.type === "Literal" && typeof node.property.value === "string" ? node.property.value : undefined) : node.property.name;
     if (name === undefined) return;
     if (node.object.type === "Identifier" && node.object.name === "process" && /^(memory|env|version)$/.test(name)) this.espruinoProcess.add(node.object);
+    const owner = node.object;
+    if (owner.type === "MemberExpression" && !owner.computed && owner.property.name === "prototype" && owner.object.type === "Identifier" && PROTOTYPE_READS.has(owner.object.name) && !this.resolve(state.scope, owner.object.name)) {
+      this.report("prototype-read", node, `${owner.object.name}.prototype.${name}: reads of the built-ins' prototypes fail on Espruino (call the method on a value)`);
+      return;
+    }
     if (node.object.type === "Identifier" && !this.resolve(state.scope, node.object.name)) {
       const statics = MISSING_STATICS[node.object.name];
       if (statics && statics.indexOf(name) >= 0 && !this.typeofArguments.has(node)) {
@@ -718,6 +769,8 @@ class Gate {
           inClass = false;
           quantifiable = true;
           afterGroup = false;
+        } else if (ch === "/") {
+          hit("regex-class-slash", "an unescaped / in a character class (Espruino's lexer ends the expression there: a SyntaxError when the code runs; write \\/)");
         }
         continue;
       }

@@ -117,6 +117,22 @@ const SEEDED: [string, string, string][] = [
   ...(
     ["finally", "codePointAt", "flat", "copyWithin", "trimEnd"].map((name): [string, string, string] => ["missing-member", `function f(x) { return x.${name}(0); }`, "." + name])
   ),
+  // Measured on 2v29 by review: they run, and do something else.
+  ["regex-class-slash", "var r = /^[A-Za-z0-9+/]*$/;", "unescaped /"],
+  ["missing-member", "var a = Uint8Array.from([1]);", "Uint8Array.from"],
+  ["missing-member", "function f(v) { return ArrayBuffer.isView(v); }", "ArrayBuffer.isView"],
+  ["missing-member", "function f(s) { return s.search('a'); }", ".search"],
+  ["prototype-read", "function f(a) { return Array.prototype.slice.call(a, 1); }", "Array.prototype.slice"],
+  ["clear-all-timers", "clearTimeout();", "every timer"],
+  ["json-replacer", "var t = JSON.stringify({ a: 1, b: 2 }, ['a']);", "replacer"],
+  ["json-reviver", "var v = JSON.parse('{}', function (k, v) { return v; });", "reviver"],
+  ["split-limit", "var p = 'a,b,c'.split(',', 2);", "limit"],
+  ["replace-pattern", "var t = 'ab'.replace('a', '$&$&');", "$&"],
+  ["wrong-global", "var t = encodeURIComponent('x');", "urlEncode"],
+  ["wrong-global", "var t = decodeURIComponent('%41');", "urlDecode"],
+  ["wrong-global", "var r = new RegExp('^a{2}$');", "literal"],
+  ["arrow-arguments", "function f() { var g = () => arguments[0]; return g(9); }", "the arrow's own"],
+  ["template-brace", "var t = `${'}'}`;", "ends the substitution"],
   // Functions defined before first use.
   ["use-before-define", "var x = f(); function f() { return 1; }", "f is called at load before its declaration"],
   ["use-before-define", "module.exports = { f: f }; function f() {}", "f is used at load"],
