@@ -106,9 +106,11 @@ const BUDGET_BYTES = 16000;
  * (total: DPS and hub, within their budget): a SUBACK after close() no longer readies the hub
  * client, and a DPS retry-after holds across a dropped connection. Then +50 (main and total):
  * the Espruino platform gives DER as bytes (a short key as a string was taken for a file's path)
- * and caps a timer's delay (the interpreter throws for one over 100 years, such as Infinity). */
-const MAIN_CEILING_BYTES = 28800;
-const TOTAL_CEILING_BYTES = 52200;
+ * and caps a timer's delay (the interpreter throws for one over 100 years, such as Infinity). Then
+ * +50 (main and total): a registration id must end in a letter, digit or '-', a QoS 0 PUBLISH has
+ * DUP 0, and utf8Decode copies a whole array's text (it shared the array's storage). */
+const MAIN_CEILING_BYTES = 28850;
+const TOTAL_CEILING_BYTES = 52250;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");
