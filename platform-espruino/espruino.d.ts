@@ -2,8 +2,9 @@
 declare const E: {
   /** Bytes of a byte string (native, any size). */
   toUint8Array(text: string): Uint8Array;
-  /** A byte string of the bytes (native). */
-  toString(bytes: Uint8Array): string;
+  /** A byte string of the bytes of its arguments (arrays, typed arrays, strings), joined in one
+   * new string; one typed array alone may come back as its own storage, not a copy. */
+  toString(...parts: (Uint8Array | unknown[] | string)[]): string;
   /** Unicode firmware: the string, read as UTF-8 (throws on firmware without Unicode support). */
   asUTF8(bytes: string): string;
   /** 32 random bits from the hardware. */

@@ -217,7 +217,8 @@ export class EspruinoEnvironment {
     g.console = { log: print, error: print, warn: print, info: print };
     g.E = {
       toUint8Array: (text: string) => this.bytesOf(Buffer.from(String(text), unicode && this.isUtf8(text) ? "utf8" : "latin1")),
-      toString: (bytes: ArrayLike<number>) => this.byteString(Buffer.from(Array.prototype.slice.call(bytes)).toString("latin1")),
+      toString: (...parts: Array<ArrayLike<number> | string>) =>
+        this.byteString(Buffer.concat(parts.map((part) => (typeof part === "string" ? Buffer.from(part, "latin1") : Buffer.from(Array.prototype.slice.call(part))))).toString("latin1")),
       isUTF8: (text: string) => unicode && this.isUtf8(text),
       asUTF8: (text: string) => {
         if (!unicode) throw this.factory.error("Unicode not supported on this build");
