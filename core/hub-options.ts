@@ -24,7 +24,8 @@ export interface HubOptions {
   moduleId?: string;
   /** The device's (or module's) symmetric key, base64: tokens are signed and renewed from it. */
   sharedAccessKey?: string;
-  /** A ready-made token; it cannot be renewed, so the connection ends when it expires. */
+  /** A ready-made token; it cannot be renewed: once it expires (its `se`) the client stops, with
+   * an "error" SAS_EXPIRED (or connect() rejecting with it), and wants a new client. */
   sasToken?: string;
   /** X.509 client certificate chain and key (PEM). */
   cert?: string;
@@ -108,9 +109,16 @@ export function resolveHub(options: HubOptions): ResolvedHub {
   };
 }
 
-/** This connection's password: a fresh token from the key, the given token, or none for X.509. */
+/** This connection's password: a fresh token from the key, the given token, or none for X.509.
+ * A given token past its expiry (`se`) throws SAS_EXPIRED: it cannot be renewed, and the hub
+ * would refuse it on every attempt (before, a client retried it for good, a TLS handshake each). */
 export function hubPassword(hub: ResolvedHub, epochSeconds: number, ttlSeconds: number, crypto?: CryptoProvider): string | undefined {
   // hubSasToken written out: one function fewer held on a device.
   if (hub.key) return sasToken(hubResourceUri(hub.identity), hub.key, sasExpiry(epochSeconds, ttlSeconds), undefined, crypto);
-  return hub.sasToken;
+  const given = hub.sasToken;
+  const expiry = given && /[ &]se=(\d+)/.exec(given);
+  if (expiry && +expiry[1] <= epochSeconds) {
+    throw liteError("SAS_EXPIRED", "sasToken expired at " + expiry[1] + ": make a new client");
+  }
+  return given;
 }

@@ -566,9 +566,11 @@ export class HubClient {
     const status = error && error.code.indexOf("CONNECT_REFUSED_") === 0 ? error.status : 0;
     const refused = status === 2 || status === 4 || status === 5;
     this.authFailures_ = refused ? this.authFailures_ + 1 : 0;
-    if (!this.everConnected_ && error && !error.retryable && !(refused && this.reprovision)) {
-      // Before any success, a failure retrying cannot fix is the caller's to hear about.
+    // Before any success, a failure retrying cannot fix is the caller's to hear about; so is a
+    // given token past its expiry, connected before or not (the caller makes a new client).
+    if (error && !error.retryable && (!this.everConnected_ || error.code === "SAS_EXPIRED") && !(refused && this.reprovision)) {
       this.state_ = State.Idle;
+      if (this.everConnected_) this.emit_("error", error);
       return this.settleConnect_(error);
     }
     // PROTOCOL.md 4: provision again on repeated refusals of the credentials, or after many

@@ -446,6 +446,31 @@ test("close() from a listener on a message that came in the same chunk as the SU
   assert.not.ok(client.connected);
 });
 
+test("a given sasToken past its expiry stops the client: SAS_EXPIRED, no connection tried, no timer left", async () => {
+  const platform = new FakePlatform(3);
+  const token = (se: number) => "SharedAccessSignature sr=" + HOST + "%2Fdevices%2Fdev-1&sig=c2ln&se=" + se;
+  // Already expired: connect() rejects at once, nothing dialled.
+  const stale = new HubClient(platform, { hostName: HOST, deviceId: "dev-1", sasToken: token(platform.epochSeconds() - 1) });
+  assert.is((await stale.connect().catch((error) => error)).code, "SAS_EXPIRED");
+  assert.is(platform.sockets.length, 0);
+  assert.is(platform.pendingTimers, 0);
+  // Expiring while connected: the hub ends the connection, and the client does not retry the token.
+  const client = new HubClient(platform, { hostName: HOST, deviceId: "dev-1", sasToken: token(platform.epochSeconds() + 60), reconnectMinMs: 100 });
+  const errors: string[] = [];
+  client.on("error", (error) => errors.push(error.code as string));
+  const connecting = client.connect();
+  serve(platform.lastSocket);
+  await connecting;
+  platform.advance(60000);
+  platform.lastSocket.drop();
+  platform.advance(600000);
+  await platform.settle();
+  assert.equal(errors, ["SAS_EXPIRED"]);
+  assert.is(platform.sockets.length, 1, "no connection tried with the expired token");
+  assert.is(platform.pendingTimers, 0);
+  assert.not.ok(client.connected);
+});
+
 test("close() from a listener on a refusal: no provisioning again", async () => {
   const { platform, client } = setup();
   let provisioned = 0;
