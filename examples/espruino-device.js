@@ -97,8 +97,8 @@ function setup(client) {
   });
   client.on("error", function (error) {
     console.log("error:", error.code, error.message);
-    // Ten minutes of failed reconnects make the client provision again, which does not fit next to
-    // it: restart to do it first. Not while WiFi is down: the hub is not the one to blame then,
+    // Three refusals of the device's credentials in a row, or ten minutes of failed reconnects,
+    // make the client provision again, which does not fit next to it: restart to do it first. Not while WiFi is down: the hub is not the one to blame then,
     // and the client keeps trying by itself.
     if (error.code === "DPS_NO_MEMORY" && wifiUp) provisionAfterRestart();
   });
@@ -127,8 +127,9 @@ function start() {
       function (error) {
         console.log("could not connect:", error.code, error.message);
         // The hub never took the device, and provisioning again does not fit next to its client:
-        // restart to provision first (the waits grow with each restart in a row).
-        if (error.code === "DPS_NO_MEMORY") return provisionAfterRestart();
+        // restart to provision first (the waits grow with each restart in a row). Not while WiFi
+        // is down: the saved hub is not the one to blame then, so try it again later.
+        if (error.code === "DPS_NO_MEMORY") return wifiUp ? provisionAfterRestart() : setTimeout(start, 60000);
         // DPS unreachable or busy for long (DPS_TIMEOUT, DPS_THROTTLED ...), or an assignment that
         // is no IoT hub name (DPS_BAD_RESPONSE: an interceptor, see README): try again later. What
         // retrying cannot fix (a wrong key, a disabled enrollment) waits for someone to look.

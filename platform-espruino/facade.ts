@@ -49,7 +49,9 @@ function load(name: string): any {
   // Compared as text: the minifier would fold ESPRUINO_BUILD.length from the placeholder that
   // build.mjs replaces afterwards (a build's global is 4 characters).
   const head = require("Storage").read(name, 0, 8);
-  if (head !== undefined && head.indexOf(ESPRUINO_BUILD + ";") !== 0) {
+  // (The interpreter's own "Module ... not found" has no code, and names no way out.)
+  if (head === undefined) throw liteError("MODULE_MISSING", name + " is not in Storage (README: Install)");
+  if (head.indexOf(ESPRUINO_BUILD + ";") !== 0) {
     throw liteError("MODULE_MISMATCH", name + " is from another build than azure-iot-mqtt-lite: install the three files of one build");
   }
   return require(name);

@@ -162,4 +162,23 @@ test("a DPS or hub file of another build is refused before its code runs: MODULE
   }
 });
 
+test("a DPS or hub file missing from Storage is MODULE_MISSING, naming it, not the interpreter's bare 'not found'", () => {
+  const storage = shippedStorage();
+  delete storage["azure-iot-mqtt-lite-hub"];
+  const env = new EspruinoEnvironment({ storage, lookup: () => { throw new Error("no network here"); }, ca: "" });
+  try {
+    const lib = env.require("azure-iot-mqtt-lite");
+    let thrown: { code?: string; message?: string } | undefined;
+    try {
+      lib.HubClient(lib.espruinoPlatform(), { connectionString: "HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=" + Buffer.alloc(32).toString("base64") });
+    } catch (error) {
+      thrown = error as { code?: string; message?: string };
+    }
+    assert.is(thrown?.code, "MODULE_MISSING");
+    assert.match(String(thrown?.message), /azure-iot-mqtt-lite-hub is not in Storage/);
+  } finally {
+    env.dispose();
+  }
+});
+
 test.run();

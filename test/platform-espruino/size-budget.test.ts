@@ -110,9 +110,11 @@ const BUDGET_BYTES = 16000;
  * +50 (main and total): a registration id must end in a letter, digit or '-', a QoS 0 PUBLISH has
  * DUP 0, and utf8Decode copies a whole array's text (it shared the array's storage). Then +150
  * (total: the hub module, 15,887, within its budget): a given sasToken past its expiry stops the
- * client with SAS_EXPIRED, where it was retried for good, a TLS handshake each time. */
-const MAIN_CEILING_BYTES = 28850;
-const TOTAL_CEILING_BYTES = 52400;
+ * client with SAS_EXPIRED, where it was retried for good, a TLS handshake each time. Then +50
+ * (main and total): a DPS or hub file missing from Storage is MODULE_MISSING, where the
+ * interpreter's own error had no code. */
+const MAIN_CEILING_BYTES = 28900;
+const TOTAL_CEILING_BYTES = 52450;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");
