@@ -131,6 +131,16 @@ test("the shipped modules define their names as globals, and unload() deletes a 
   }
 });
 
+/** What making a HubClient (which loads the hub module) throws, if anything. */
+function hubClientError(lib: any): { code?: string; message?: string } | undefined {
+  try {
+    lib.HubClient(lib.espruinoPlatform(), { connectionString: "HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=" + Buffer.alloc(32).toString("base64") });
+  } catch (error) {
+    return error as { code?: string; message?: string };
+  }
+  return undefined;
+}
+
 test("a DPS or hub file of another build is refused before its code runs: MODULE_MISMATCH, the main module's globals untouched", () => {
   const storage = shippedStorage();
   const hub = storage["azure-iot-mqtt-lite-hub"];
@@ -147,12 +157,7 @@ test("a DPS or hub file of another build is refused before its code runs: MODULE
     // (a global of the main module's, platform-espruino/native-errors.ts).
     assert.throws(() => lib.parseJson(new Uint8Array([0xff])), /UTF-8/);
     const before = env.evaluate<string>("JSON.stringify(Object.keys(global).filter(function (k) { return /^\\$[\\w$]+$/.test(k); }).map(function (k) { return k + ':' + typeof global[k]; }))");
-    let thrown: { code?: string; message?: string } | undefined;
-    try {
-      lib.HubClient(lib.espruinoPlatform(), { connectionString: "HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=" + Buffer.alloc(32).toString("base64") });
-    } catch (error) {
-      thrown = error as { code?: string; message?: string };
-    }
+    const thrown = hubClientError(lib);
     assert.is(thrown?.code, "MODULE_MISMATCH");
     assert.match(String(thrown?.message), /azure-iot-mqtt-lite-hub is from another build/);
     const after = env.evaluate<string>("JSON.stringify(Object.keys(global).filter(function (k) { return /^\\$[\\w$]+$/.test(k); }).map(function (k) { return k + ':' + typeof global[k]; }))");
@@ -168,12 +173,7 @@ test("a DPS or hub file missing from Storage is MODULE_MISSING, naming it, not t
   const env = new EspruinoEnvironment({ storage, lookup: () => { throw new Error("no network here"); }, ca: "" });
   try {
     const lib = env.require("azure-iot-mqtt-lite");
-    let thrown: { code?: string; message?: string } | undefined;
-    try {
-      lib.HubClient(lib.espruinoPlatform(), { connectionString: "HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=" + Buffer.alloc(32).toString("base64") });
-    } catch (error) {
-      thrown = error as { code?: string; message?: string };
-    }
+    const thrown = hubClientError(lib);
     assert.is(thrown?.code, "MODULE_MISSING");
     assert.match(String(thrown?.message), /azure-iot-mqtt-lite-hub is not in Storage/);
   } finally {
