@@ -498,7 +498,8 @@ export class HubClient {
     } catch (bad) {
       error = bad as LiteError;
     }
-    if (this.state_ === State.Closed) return;
+    // (Its own GET, failed by a move to another device: the next connection asks again.)
+    if (this.state_ === State.Closed || (error as LiteError).code === "REPROVISIONED") return;
     this.emit_("error", error);
     // Throttled or timed out (a fleet reconnecting at once is when twin GETs get 429s): ask again,
     // later each time, rather than keep stale desired state for the connection's whole life. The
@@ -653,10 +654,12 @@ export class HubClient {
     this.attach_();
     // Telemetry queued for the old identity's session cannot move (its topic names the old
     // device): fail it, retryable, so no promise waits forever and nothing vanishes silently.
+    // Twin requests too: their topics name no device, so they would go to the new one's twin.
     const pending = this.telemetry_;
     this.telemetry_ = {};
     const error = liteError("REPROVISIONED", "for the old device", { retryable: true });
     for (const id in pending) pending[id].reject(error);
+    this.twin_.failAll_(error);
   }
 
   private clearTimers_(): void {
