@@ -118,7 +118,7 @@ export function hubPassword(hub: ResolvedHub, epochSeconds: number, ttlSeconds: 
   const given = hub.sasToken;
   const expiry = given && /[ &]se=(\d+)/.exec(given);
   if (expiry && +expiry[1] <= epochSeconds) {
-    throw liteError("SAS_EXPIRED", "sasToken expired at " + expiry[1] + ": make a new client");
+    throw liteError("SAS_EXPIRED", "sasToken expired at " + expiry[1]);
   }
   return given;
 }

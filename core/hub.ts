@@ -186,6 +186,8 @@ export class HubClient {
   private authFailures_ = 0;
   /** Provisioning rounds since the last stable connection, and the one running, if any. */
   private reprovisions_ = 0;
+  /** No round of provisioning again before this (a throttled round's retry-after), monotonic ms. */
+  private reprovisionAt_ = 0;
   private reprovisioning_: ReprovisionRun | undefined;
   /** When the current connection became ready, and when its SAS token was signed (monotonic ms). */
   private readyAt_ = 0;
@@ -593,7 +595,9 @@ export class HubClient {
     this.authFailures_ = 0;
     this.attempt_ = 0;
     const rounds = this.reprovisions_++;
-    const waitMs = rounds === 0 ? 0 : backoffDelay(rounds - 1, this.platform_.random(), Limit.ReprovisionMinMs, Limit.ReprovisionMaxMs);
+    // Not before a throttled round's retry-after either (PROTOCOL.md 2): a fleet being moved is
+    // when DPS throttles.
+    const waitMs = Math.max(rounds === 0 ? 0 : backoffDelay(rounds - 1, this.platform_.random(), Limit.ReprovisionMinMs, Limit.ReprovisionMaxMs), this.reprovisionAt_ - this.platform_.now());
     this.reconnectTimer_ = this.platform_.setTimer(waitMs, () => {
       this.reconnectTimer_ = undefined;
       if (this.state_ !== State.Waiting) return;
@@ -618,6 +622,7 @@ export class HubClient {
           this.state_ = State.Idle;
           return this.settleConnect_(error);
         }
+        this.reprovisionAt_ = this.platform_.now() + (error.retryAfterSeconds || 0) * 1000;
         this.emit_("error", error);
         if (this.state_ === State.Waiting) this.connectionEnded_(undefined);
       };

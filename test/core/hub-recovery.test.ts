@@ -339,6 +339,31 @@ test("credentials refused three times with CONNACK 2 (identifier rejected) or 4 
   }
 });
 
+test("a round of provisioning again that DPS throttled: the next round waits its retry-after, though the hub keeps refusing", async () => {
+  const { platform, client } = setup();
+  const rounds: number[] = [];
+  client.reprovision = () => {
+    rounds.push(platform.time);
+    const throttled = Object.assign(new Error("throttled"), { code: "DPS_THROTTLED", retryable: true, retryAfterSeconds: 600 });
+    return { result: rounds.length === 1 ? Promise.reject(throttled) : new Promise(() => undefined), cancel: () => undefined };
+  };
+  client.on("error", () => undefined);
+  client.connect().catch(() => undefined);
+  // The hub refuses the credentials (CONNACK 5) on every attempt.
+  for (let t = 0; t < 1800000 && rounds.length < 2; t += 100) {
+    const socket = platform.lastSocket;
+    if (socket && !socket.isClosed && socket.written.length === 0) {
+      socket.accept();
+      socket.send({ cmd: "connack", returnCode: 5, sessionPresent: false });
+    }
+    platform.advance(100);
+    await platform.settle();
+  }
+  assert.is(rounds.length, 2, "a second round came");
+  assert.ok(rounds[1] - rounds[0] >= 600000, "not before the retry-after: " + (rounds[1] - rounds[0]) + " ms");
+  await client.close();
+});
+
 test("after a stable connection, the next outage provisions again at once: the rounds count restarts", async () => {
   const { platform, client, registrations } = await provisionedClient({ assignedHub: HOST, deviceId: "dev-1" });
   const startedAfterLastAttempt: number[] = [];

@@ -114,9 +114,11 @@ const BUDGET_BYTES = 16000;
  * (main and total): a DPS or hub file missing from Storage is MODULE_MISSING, where the
  * interpreter's own error had no code. Then +50 (total: the hub module, 15,926, within its
  * budget): twin requests pending when the client moves to another device are rejected
- * REPROVISIONED, where they went to the new device's twin. */
+ * REPROVISIONED, where they went to the new device's twin. Then +100 (total: the hub module,
+ * 15,989, 11 bytes within its budget, the SAS_EXPIRED message shortened to fit): a round of
+ * provisioning again that DPS throttled holds the next round until its retry-after. */
 const MAIN_CEILING_BYTES = 28900;
-const TOTAL_CEILING_BYTES = 52500;
+const TOTAL_CEILING_BYTES = 52600;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");
