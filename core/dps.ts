@@ -166,7 +166,10 @@ export class DpsClient {
         }
         this.deadlineTimer_ = undefined;
         // Named with the last failure (a refused connection, throttling ...): that is what to fix.
-        this.finish_(liteError("DPS_TIMEOUT", "provisioning did not finish in time" + (this.lastFailure_ ? " (last: " + this.lastFailure_ + ")" : ""), { retryable: true }));
+        // With what is left of a retry-after DPS asked for: whoever tries again waits it out too
+        // (a hub client provisioning again does).
+        const waitMs = this.notBefore_ - this.platform_.now();
+        this.finish_(liteError("DPS_TIMEOUT", "provisioning did not finish in time" + (this.lastFailure_ ? " (last: " + this.lastFailure_ + ")" : ""), { retryable: true, retryAfterSeconds: waitMs > 0 ? Math.ceil(waitMs / 1000) : undefined }));
       };
       this.deadlineTimer_ = this.platform_.setTimer(timeoutMs, deadline);
       this.connect_();

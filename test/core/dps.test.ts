@@ -218,6 +218,33 @@ test("429 with retry-after: the same request again after the wait and its jitter
   assert.is(platform.sockets.length, 1);
 });
 
+test("the deadline passing while DPS asks to wait: DPS_TIMEOUT carries what is left of the retry-after", async () => {
+  const { platform, outcome } = start();
+  const socket = platform.lastSocket;
+  let request = acceptUntilRegister(socket);
+  respond(socket, 429, rid(request.topic), { errorCode: 429001, message: "throttled" }, 100);
+  // A live link meanwhile: PINGREQs (DPS keep-alive 60 s) answered.
+  const until = (done: () => boolean) => {
+    while (!done()) {
+      platform.advance(1000);
+      for (const packet of socket.received()) {
+        if (packet.cmd === "pingreq") socket.send({ cmd: "pingresp" });
+        else if (packet.cmd === "publish") request = packet;
+      }
+    }
+  };
+  const first = request;
+  until(() => request !== first);
+  socket.send({ cmd: "puback", messageId: request.messageId });
+  const askedAgainAt = platform.time;
+  respond(socket, 429, rid(request.topic), { errorCode: 429001, message: "throttled" }, 100);
+  until(() => platform.time >= 120000);
+  const { error } = (await outcome())!;
+  assert.is(error.code, "DPS_TIMEOUT");
+  assert.match(error.message, /last: DPS_THROTTLED/);
+  assert.is(error.retryAfterSeconds, Math.ceil((askedAgainAt + 100000 - 120000) / 1000));
+});
+
 test("the same retry-after to a fleet: each device comes back on its own jitter, none before it", () => {
   const delays: number[] = [];
   for (let seed = 1; seed <= 20; seed++) {

@@ -116,9 +116,10 @@ const BUDGET_BYTES = 16000;
  * budget): twin requests pending when the client moves to another device are rejected
  * REPROVISIONED, where they went to the new device's twin. Then +100 (total: the hub module,
  * 15,989, 11 bytes within its budget, the SAS_EXPIRED message shortened to fit): a round of
- * provisioning again that DPS throttled holds the next round until its retry-after. */
+ * provisioning again that DPS throttled holds the next round until its retry-after. Then +50
+ * (total: DPS): a DPS_TIMEOUT that came while DPS asked to wait carries what is left of it. */
 const MAIN_CEILING_BYTES = 28900;
-const TOTAL_CEILING_BYTES = 52600;
+const TOTAL_CEILING_BYTES = 52650;
 
 function size(file: string): { source: string; bytes: number } {
   const source = readFileSync(join(process.cwd(), "dist/espruino", file), "utf8");
