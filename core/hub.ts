@@ -151,7 +151,8 @@ function methodReplies(client: HubClient, name: string, rid: string): { done: (r
   // a throw would be an unhandled rejection (on Node, the end of the process) and no answer at all.
   const reply = {
     done: (response: MethodResponse): void => {
-      const status = response && typeof response.status === "number" && response.status % 1 === 0 ? response.status : 500;
+      // A 32-bit integer, or 500: 1e21 would print as "1e+21", and a topic may hold no "+".
+      const status = response && (response.status | 0) === response.status ? response.status : 500;
       const payload = response ? response.payload : undefined;
       let body: string | Uint8Array;
       try {
@@ -616,7 +617,7 @@ export class HubClient {
         if (this.reprovisioning_ !== run) return;
         this.reprovisioning_ = undefined;
         // A hook may fail with anything (even undefined): listeners and connect() get a typed error.
-        const error = reason && (reason as LiteError).code ? (reason as LiteError) : liteError("REPROVISION_FAILED", "reprovision failed: " + textOf(reason));
+        const error = reason && (reason as LiteError).code ? (reason as LiteError) : liteError("REPROVISION_FAILED", textOf(reason));
         if (!this.everConnected_ && !error.retryable) {
           // Before any success: DPS says no (disabled, failed, unauthorized), which retrying cannot fix.
           this.state_ = State.Idle;
@@ -701,6 +702,16 @@ export class HubClient {
       // now, with why (asked again, it would only come too large again).
       const twin = parseStatusTopic(topic, HubTopic.TwinResponsePrefix);
       if (twin) return this.twin_.handleResponse_(twin.status, twin.params, payload, dropped);
+      // `$iothub/methods/POST/{name}/?$rid={rid}`: one too large to take is answered 413 (its
+      // caller would otherwise wait out its timeout, told nothing).
+      if (topic.indexOf(HubTopic.MethodPrefix) === 0) {
+        const rest = topic.substring(HubTopicLength.MethodPrefix);
+        const end = rest.indexOf("/?");
+        const rid = end > 0 ? parseParams(rest.substring(end + 2))["$rid"] : undefined;
+        if (!rid) throw liteError("MQTT_BAD_TOPIC", "no $rid");
+        // Echoed as it came, encoded: decoded, a "%2B" would go back as "+", which no topic may hold.
+        return this.invokeMethod_(rest.substring(0, end), urlEncode(rid), payload, dropped);
+      }
       if (dropped) return this.emit_("error", dropped);
       // `$iothub/twin/PATCH/properties/desired/?$version={n}` (read here, not by a function in
       // hub-topics.ts: each one is variables held on a device; so are the methods' below).
@@ -712,15 +723,6 @@ export class HubClient {
         if (typeof patch["$version"] !== "number") patch["$version"] = version;
         return this.deliverDesired_(patch, false);
       }
-      // `$iothub/methods/POST/{name}/?$rid={rid}`
-      if (topic.indexOf(HubTopic.MethodPrefix) === 0) {
-        const rest = topic.substring(HubTopicLength.MethodPrefix);
-        const end = rest.indexOf("/?");
-        const rid = end > 0 ? parseParams(rest.substring(end + 2))["$rid"] : undefined;
-        if (!rid) throw liteError("MQTT_BAD_TOPIC", "no name or $rid");
-        // Echoed as it came, encoded: decoded, a "%2B" would go back as "+", which no topic may hold.
-        return this.invokeMethod_(rest.substring(0, end), urlEncode(rid), payload);
-      }
       const c2d = readC2dTopic(this.hub_.identity, topic);
       if (c2d) return this.emit_("message", { payload, properties: c2d.properties, systemProperties: c2d.systemProperties });
       this.emit_("error", liteError("UNEXPECTED_TOPIC", "unexpected topic " + topic));
@@ -729,10 +731,11 @@ export class HubClient {
     }
   }
 
-  private invokeMethod_(name: string, rid: string, payload: Uint8Array): void {
-    const handler = this.methods_[name] || this.methods_["*"];
+  private invokeMethod_(name: string, rid: string, payload: Uint8Array, dropped: LiteError | undefined): void {
+    const handler = !dropped && (this.methods_[name] || this.methods_["*"]);
     const reply = methodReplies(this, name, rid);
-    if (!handler) return reply.done({ status: 501, payload: { message: "no handler for method " + name } });
+    if (dropped) this.emit_("error", dropped);
+    if (!handler) return reply.done({ status: dropped ? 413 : 501, payload: { message: dropped ? dropped.message : "no handler for method " + name } });
     try {
       const result = handler({ name, payload });
       if (result && typeof (result as Promise<MethodResponse>).then === "function") (result as Promise<MethodResponse>).then(reply.done, reply.failed);

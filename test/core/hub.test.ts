@@ -285,6 +285,26 @@ test("direct methods: handler by name, async handler, catch-all, a throwing hand
   assert.equal(socket.received().map((p) => [p.topic, p.payload.toString()]), [["$iothub/methods/res/200/?$rid=5", "echo"]]);
 });
 
+test("a method answering a status no topic can carry (1e21, a fraction, text) gets 500, also asynchronously; one over maxPacketBytes is answered 413 and reported", async () => {
+  const { platform, client, events } = setup({ maxPacketBytes: 1024 });
+  client.onMethod("huge", () => Promise.resolve({ status: 1e21 }));
+  client.onMethod("half", () => ({ status: 200.5 }));
+  client.onMethod("text", () => ({ status: "200" as unknown as number }));
+  client.onMethod("big", () => ({ status: 200 }));
+  const connecting = client.connect();
+  const socket = platform.lastSocket;
+  serve(socket);
+  await connecting;
+  publishTo(socket, "$iothub/methods/POST/huge/?$rid=1", "");
+  publishTo(socket, "$iothub/methods/POST/half/?$rid=2", "");
+  publishTo(socket, "$iothub/methods/POST/text/?$rid=3", "");
+  publishTo(socket, "$iothub/methods/POST/big/?$rid=4", Buffer.alloc(2000, 0x20));
+  await platform.settle();
+  const answers = socket.received().map((p) => p.topic).sort();
+  assert.equal(answers, ["$iothub/methods/res/413/?$rid=4", "$iothub/methods/res/500/?$rid=1", "$iothub/methods/res/500/?$rid=2", "$iothub/methods/res/500/?$rid=3"]);
+  assert.equal(events.filter((e) => e[0] === "error").map((e) => e[1].code), ["MQTT_TOO_LARGE"]);
+});
+
 test("a method called between CONNACK and SUBACK (subscriptions the hub kept) is answered at once", async () => {
   const { platform, client } = setup();
   client.onMethod("reboot", () => ({ status: 200, payload: { ok: true } }));
