@@ -346,10 +346,10 @@ export class DpsClient {
     // provisioning a fleet gets the same retry-after for every device, and each round came back
     // in one burst that DPS throttled again (1,000 devices, DPS at 50 requests/s: 435 failed on
     // their retry count while DPS sat idle between the bursts). The backoff's jitter spreads them.
-    const jitterMs = backoffDelay(this.retries_, this.platform_.random(), 1000, 30000);
-    const delayMs = retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 + jitterMs : jitterMs;
+    const askedMs = retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : 0;
+    const delayMs = askedMs + backoffDelay(this.retries_, this.platform_.random(), 1000, 30000);
     this.retries_++;
-    if (retryAfterSeconds !== undefined) this.notBefore_ = this.platform_.now() + retryAfterSeconds * 1000;
+    if (askedMs) this.notBefore_ = this.platform_.now() + askedMs;
     if (!this.step_({ step: "retry", reason: failure.code, delayMs, atMs: 0 })) return;
     // A throttled or failed answer keeps the connection; a lost or silent one is replaced.
     if (failure.status === undefined || !(failure.status >= 400)) this.dropConnection_();

@@ -48,15 +48,15 @@ export function secureContexts(platformCa: string | string[] | undefined, create
   const platformKey: TlsOptions = {};
   return {
     forTarget(tls) {
-      const ownIdentity = tls && (tls.cert || tls.key);
+      const ca = (tls && tls.ca) || platformCa;
       const key = tls || platformKey;
-      if (!ownIdentity) {
-        const shared = anchorsContext(create, (tls && tls.ca) || platformCa);
+      if (!(tls && (tls.cert || tls.key))) {
+        const shared = anchorsContext(create, ca);
         if (shared) return shared;
       }
       let context = owned.get(key);
       if (!context) {
-        context = create({ ca: (tls && tls.ca) || platformCa, cert: tls && tls.cert, key: tls && tls.key, minVersion: "TLSv1.2" });
+        context = create({ ca, cert: tls && tls.cert, key: tls && tls.key, minVersion: "TLSv1.2" });
         owned.set(key, context);
       }
       return context;
